@@ -198,6 +198,20 @@ Result<std::vector<int64_t>> Config::IntList(
   return values;
 }
 
+Result<std::vector<double>> Config::DoubleList(
+    std::string_view key, std::optional<std::vector<double>> fallback) const {
+  auto node = Find(key);
+  if (!node) return Missing(source_, key, fallback);
+  if (!node->IsSequence()) return TypeError(key, "a list of numbers");
+  std::vector<double> values;
+  try {
+    for (const auto& item : *node) values.push_back(item.as<double>());
+  } catch (const YAML::Exception&) {
+    return TypeError(key, "a list of numbers");
+  }
+  return values;
+}
+
 Config Config::Sub(std::string_view key) const {
   auto node = Find(key);
   if (!node || !node->IsMap()) return Config(YAML::Node(YAML::NodeType::Map), source_);

@@ -55,6 +55,8 @@ class Config {
   Result<bool> Bool(std::string_view key, std::optional<bool> fallback = std::nullopt) const;
   Result<std::vector<int64_t>> IntList(
       std::string_view key, std::optional<std::vector<int64_t>> fallback = std::nullopt) const;
+  Result<std::vector<double>> DoubleList(
+      std::string_view key, std::optional<std::vector<double>> fallback = std::nullopt) const;
 
   // The subtree at `key` as a Config of its own (an empty one when missing).
   Config Sub(std::string_view key) const;

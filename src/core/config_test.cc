@@ -43,6 +43,8 @@ TEST(ConfigTest, ErrorsNameTheKeyAndTheFile) {
   Status wrong_type = config->Int("model.kind").status();
   EXPECT_NE(wrong_type.message().find("must be an integer"), std::string::npos);
   EXPECT_FALSE(config->IntList("model.kind").ok());
+  EXPECT_EQ(*config->DoubleList("model.channels"), (std::vector<double>{32, 64}));
+  EXPECT_FALSE(config->DoubleList("optimizer.name").ok());
 }
 
 TEST(ConfigTest, OverridesParseAsYamlAndCreatePaths) {

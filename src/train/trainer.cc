@@ -1,0 +1,425 @@
+#include "train/trainer.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/file.h"
+#include "core/hash.h"
+#include "core/ids.h"
+#include "data/csv.h"
+#include "data/datasets.h"
+#include "data/sampler.h"
+#include "models/package.h"
+#include "models/torch_status.h"
+#include "models/zoo.h"
+#include "train/checkpoint.h"
+#include "train/optimizer.h"
+#include "train/progress.h"
+
+namespace mlforge::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr char kCheckpointFile[] = "checkpoint.pt";
+
+// The settings of the `train:`, `checkpoint:` and top-level keys.
+struct Settings {
+  int64_t seed = 42;
+  int64_t epochs = 1;
+  int64_t batch_size = 64;
+  int64_t eval_batch_size = 1000;
+  double clip_grad_norm = 0;
+  int64_t log_every_steps = 50;
+  int64_t checkpoint_every_steps = 0;
+  int64_t threads = 0;
+  bool shuffle = true;
+};
+
+core::Result<Settings> ReadSettings(const core::Config& config) {
+  Settings settings;
+  MLFORGE_ASSIGN_OR_RETURN(settings.seed, config.Int("seed", 42));
+  MLFORGE_ASSIGN_OR_RETURN(settings.epochs, config.Int("train.epochs", 1));
+  MLFORGE_ASSIGN_OR_RETURN(settings.batch_size, config.Int("train.batch_size", 64));
+  MLFORGE_ASSIGN_OR_RETURN(settings.eval_batch_size, config.Int("train.eval_batch_size", 1000));
+  MLFORGE_ASSIGN_OR_RETURN(settings.clip_grad_norm, config.Double("train.clip_grad_norm", 0.0));
+  MLFORGE_ASSIGN_OR_RETURN(settings.log_every_steps, config.Int("train.log_every_steps", 50));
+  MLFORGE_ASSIGN_OR_RETURN(settings.threads, config.Int("train.threads", 0));
+  MLFORGE_ASSIGN_OR_RETURN(settings.checkpoint_every_steps, config.Int("checkpoint.every_steps", 0));
+  MLFORGE_ASSIGN_OR_RETURN(settings.shuffle, config.Bool("data.shuffle", true));
+  if (settings.epochs <= 0 || settings.batch_size <= 0 || settings.eval_batch_size <= 0) {
+    return core::InvalidArgumentError(
+        "train.epochs, train.batch_size and train.eval_batch_size must be positive");
+  }
+  if (settings.clip_grad_norm < 0 || settings.log_every_steps <= 0 ||
+      settings.checkpoint_every_steps < 0 || settings.threads < 0) {
+    return core::InvalidArgumentError(
+        "train.clip_grad_norm, train.threads and checkpoint.every_steps must be >= 0 and "
+        "train.log_every_steps > 0");
+  }
+  return settings;
+}
+
+// The training and evaluation data, with tensors that view the datasets'
+// memory (the datasets outlive the tensors).
+struct TrainData {
+  data::Dataset train;
+  data::Dataset test;
+  std::vector<std::string> class_names;
+  std::string name;    // dataset name or CSV path
+  std::string digest;  // content digest of the source
+  torch::Tensor train_x, train_y, test_x, test_y;
+};
+
+void Truncate(data::Dataset& dataset, int64_t limit) {
+  if (limit <= 0 || limit >= dataset.rows()) return;
+  dataset.features.resize(static_cast<size_t>(limit * dataset.row_size()));
+  if (dataset.has_labels()) dataset.labels.resize(static_cast<size_t>(limit));
+}
+
+torch::Tensor FeatureTensor(data::Dataset& dataset) {
+  std::vector<int64_t> shape{dataset.rows()};
+  shape.insert(shape.end(), dataset.feature_shape.begin(), dataset.feature_shape.end());
+  return torch::from_blob(dataset.features.data(), shape, torch::kFloat32);
+}
+
+core::Result<TrainData> LoadData(const core::Config& config, const std::filesystem::path& data_dir) {
+  TrainData loaded;
+  if (config.Has("csv")) {
+    MLFORGE_ASSIGN_OR_RETURN(std::string train_path, config.String("csv.train"));
+    MLFORGE_ASSIGN_OR_RETURN(std::string test_path, config.String("csv.test", train_path));
+    MLFORGE_ASSIGN_OR_RETURN(std::string label, config.String("csv.label"));
+    MLFORGE_ASSIGN_OR_RETURN(loaded.train, data::ReadCsv(train_path, label));
+    MLFORGE_ASSIGN_OR_RETURN(loaded.test, data::ReadCsv(test_path, label));
+    MLFORGE_ASSIGN_OR_RETURN(loaded.digest, core::Sha256File(train_path));
+    loaded.name = train_path;
+  } else {
+    MLFORGE_ASSIGN_OR_RETURN(loaded.name, config.String("name"));
+    std::filesystem::path folder = data_dir / loaded.name;
+    auto manifest = data::ReadManifest(folder);
+    if (!manifest.ok()) {
+      return core::NotFoundError("dataset '" + loaded.name + "' is not in " + data_dir.string() +
+                                 "; fetch it with: mlforge data get " + loaded.name);
+    }
+    loaded.class_names = manifest->class_names;
+    loaded.digest = manifest->digest;
+    MLFORGE_ASSIGN_OR_RETURN(loaded.train, data::LoadSplit(folder, "train"));
+    MLFORGE_ASSIGN_OR_RETURN(loaded.test, data::LoadSplit(folder, "test"));
+  }
+  MLFORGE_ASSIGN_OR_RETURN(int64_t limit_train, config.Int("limit_train", 0));
+  MLFORGE_ASSIGN_OR_RETURN(int64_t limit_test, config.Int("limit_test", 0));
+  Truncate(loaded.train, limit_train);
+  Truncate(loaded.test, limit_test);
+  if (!loaded.train.has_labels() || !loaded.test.has_labels() || loaded.train.rows() == 0) {
+    return core::InvalidArgumentError("training needs labelled, non-empty train and test data");
+  }
+  if (loaded.train.feature_shape != loaded.test.feature_shape) {
+    return core::InvalidArgumentError("train and test data have different feature shapes");
+  }
+  loaded.train_x = FeatureTensor(loaded.train);
+  loaded.test_x = FeatureTensor(loaded.test);
+  loaded.train_y = torch::from_blob(loaded.train.labels.data(), {loaded.train.rows()}, torch::kInt64);
+  loaded.test_y = torch::from_blob(loaded.test.labels.data(), {loaded.test.rows()}, torch::kInt64);
+  return loaded;
+}
+
+// Mean and standard deviation of every training value, which the zoo models
+// fold into their first operation.
+std::pair<double, double> InputMoments(const data::Dataset& dataset) {
+  double sum = 0;
+  double sum_squares = 0;
+  for (float value : dataset.features) {
+    sum += value;
+    sum_squares += static_cast<double>(value) * value;
+  }
+  double count = static_cast<double>(std::max<size_t>(dataset.features.size(), 1));
+  double mean = sum / count;
+  double variance = std::max(sum_squares / count - mean * mean, 0.0);
+  double std_dev = std::sqrt(variance);
+  return {mean, std_dev > 1e-12 ? std_dev : 1.0};
+}
+
+torch::Tensor Loss(models::Task task, const torch::Tensor& output, const torch::Tensor& target) {
+  if (task == models::Task::kRegression) {
+    return torch::mse_loss(output.squeeze(-1), target.to(torch::kFloat32));
+  }
+  return torch::nn::functional::cross_entropy(output, target);
+}
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;
+};
+
+Evaluation Evaluate(torch::jit::Module& module, models::Task task, const torch::Tensor& x,
+                    const torch::Tensor& y, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  module.eval();
+  double loss_sum = 0;
+  int64_t correct = 0;
+  int64_t rows = x.size(0);
+  for (int64_t start = 0; start < rows; start += batch_size) {
+    int64_t end = std::min(rows, start + batch_size);
+    auto output = module.forward({x.slice(0, start, end)}).toTensor();
+    auto target = y.slice(0, start, end);
+    loss_sum += Loss(task, output, target).item<double>() * static_cast<double>(end - start);
+    if (task == models::Task::kClassification) {
+      correct += output.argmax(1).eq(target).sum().item<int64_t>();
+    }
+  }
+  module.train(true);
+  double count = static_cast<double>(std::max<int64_t>(rows, 1));
+  return {loss_sum / count, static_cast<double>(correct) / count};
+}
+
+// One row of raw features as nested JSON lists shaped like the example.
+nlohmann::json NestedRow(const float* values, const std::vector<int64_t>& shape, size_t axis) {
+  nlohmann::json out = nlohmann::json::array();
+  int64_t stride = 1;
+  for (size_t inner = axis + 1; inner < shape.size(); ++inner) stride *= shape[inner];
+  for (int64_t index = 0; index < shape[axis]; ++index) {
+    if (axis + 1 == shape.size()) {
+      out.push_back(values[index]);
+    } else {
+      out.push_back(NestedRow(values + index * stride, shape, axis + 1));
+    }
+  }
+  return out;
+}
+
+models::PackageInfo DescribePackage(const TrainData& data, const models::BuiltModel& built,
+                                    int64_t num_outputs, const std::string& run_id) {
+  models::PackageInfo info;
+  info.run_id = run_id;
+  info.model_kind = built.kind;
+  info.task = built.task;
+  info.class_names = data.class_names;
+  const data::Dataset& test = data.test;
+  if (test.feature_names.empty()) {
+    info.signature.input_shape = {-1};
+    info.signature.input_shape.insert(info.signature.input_shape.end(),
+                                      test.feature_shape.begin(), test.feature_shape.end());
+  } else {
+    for (const std::string& name : test.feature_names) {
+      info.signature.input_columns.push_back({name, "double"});
+    }
+  }
+  info.signature.output_shape = {-1, num_outputs};
+  info.input_example = nlohmann::json::array();
+  for (int64_t row = 0; row < std::min<int64_t>(2, test.rows()); ++row) {
+    info.input_example.push_back(
+        NestedRow(test.features.data() + row * test.row_size(), test.feature_shape, 0));
+  }
+  return info;
+}
+
+}  // namespace
+
+core::Result<TrainResult> Train(const core::Config& config, const RunOptions& options,
+                                MetricsSink& sink) {
+  MLFORGE_ASSIGN_OR_RETURN(Settings settings, ReadSettings(config));
+  int threads = options.threads > 0 ? options.threads : static_cast<int>(settings.threads);
+  if (threads > 0) at::set_num_threads(threads);
+  // The modules run through the TorchScript interpreter without graph
+  // rewriting, so every step executes the same kernels (and autograd
+  // formulas) whether or not the process was resumed mid-run.
+  torch::jit::setGraphExecutorOptimize(false);
+
+  MLFORGE_ASSIGN_OR_RETURN(TrainData data, LoadData(config.Sub("data"), options.data_dir));
+  auto [mean, std_dev] = InputMoments(data.train);
+  int64_t num_outputs = 1;
+  if (!data.class_names.empty()) {
+    num_outputs = static_cast<int64_t>(data.class_names.size());
+  } else {
+    num_outputs = data.train_y.max().item<int64_t>() + 1;
+  }
+  MLFORGE_ASSIGN_OR_RETURN(num_outputs, config.Int("model.outputs", num_outputs));
+
+  torch::manual_seed(static_cast<uint64_t>(settings.seed));
+  MLFORGE_ASSIGN_OR_RETURN(
+      models::BuiltModel built,
+      models::BuildModel(config.Sub("model"),
+                         models::InputSpec{data.train.feature_shape, num_outputs, mean, std_dev}));
+  torch::jit::Module& module = built.module;
+  module.train(true);
+  std::vector<torch::Tensor> parameters;
+  for (const auto& parameter : module.parameters()) parameters.push_back(parameter);
+  MLFORGE_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(config.Sub("optimizer"), parameters));
+
+  data::ShardedSampler sampler(data.train.rows(), 0, 1, static_cast<uint64_t>(settings.seed),
+                               settings.shuffle);
+  const int64_t batches_per_epoch =
+      (sampler.num_samples() + settings.batch_size - 1) / settings.batch_size;
+  const int64_t total_steps = batches_per_epoch * settings.epochs;
+  MLFORGE_ASSIGN_OR_RETURN(
+      LrSchedule schedule,
+      LrSchedule::Create(config.Sub("schedule"), optimizer->param_groups()[0].options().get_lr(),
+                         total_steps));
+
+  std::error_code error;
+  std::filesystem::create_directories(options.run_dir, error);
+  const std::filesystem::path checkpoint_path = options.run_dir / kCheckpointFile;
+  const std::string run_id =
+      options.run_id.empty() ? options.run_dir.filename().string() : options.run_id;
+  TrainProgress progress;
+  if (options.resume) {
+    auto restored = LoadCheckpoint(checkpoint_path, module, *optimizer);
+    if (!restored.ok()) {
+      if (restored.status().code() == core::StatusCode::kNotFound) {
+        return core::FailedPreconditionError("cannot resume: " + restored.status().message());
+      }
+      return restored.status();
+    }
+    progress = *restored;
+    spdlog::info("resuming run {} at epoch {}, batch {}, step {}", run_id, progress.epoch + 1,
+                 progress.batch_in_epoch, progress.global_step);
+  } else {
+    MLFORGE_RETURN_IF_ERROR(core::WriteFileAtomic(options.run_dir / "config.yaml", config.ToYaml()));
+    sink.LogParams(config.Flatten());
+    sink.SetTag("mlflow.source.name", config.source());
+    sink.SetTag("mlforge.dataset.name", data.name);
+    sink.SetTag("mlforge.dataset.digest", data.digest);
+    const char* user = std::getenv("USER");
+    sink.SetTag("mlflow.user", user ? user : "unknown");
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    sink.SetTag("host", host);
+  }
+  spdlog::info("training {} on {} ({} train / {} test rows), {} epochs of {} batches, {} threads",
+               built.kind, data.name, data.train.rows(), data.test.rows(), settings.epochs,
+               batches_per_epoch, at::get_num_threads());
+
+  ProgressReporter reporter(options.interactive, settings.epochs, batches_per_epoch);
+  TrainResult result;
+  Evaluation evaluation;
+  double train_seconds = 0;
+  int64_t trained_samples = 0;
+  double interval_loss = 0;
+  int64_t interval_steps = 0;
+  std::vector<int64_t> indices;
+  for (int64_t epoch = progress.epoch; epoch < settings.epochs; ++epoch) {
+    sampler.SetEpoch(epoch);
+    indices = sampler.Indices();
+    if (epoch != progress.epoch || progress.batch_in_epoch == 0) {
+      progress.epoch_loss_sum = 0;
+      progress.epoch_correct = 0;
+      progress.epoch_seen = 0;
+    }
+    const int64_t first_batch = epoch == progress.epoch ? progress.batch_in_epoch : 0;
+    reporter.StartEpoch(epoch, first_batch);
+    auto epoch_start = Clock::now();
+    int64_t epoch_samples = 0;
+    for (int64_t batch = first_batch; batch < batches_per_epoch; ++batch) {
+      int64_t start = batch * settings.batch_size;
+      int64_t count = std::min<int64_t>(settings.batch_size, sampler.num_samples() - start);
+      auto batch_indices = torch::from_blob(indices.data() + start, {count}, torch::kInt64);
+      auto x = data.train_x.index_select(0, batch_indices);
+      auto y = data.train_y.index_select(0, batch_indices);
+
+      schedule.Apply(*optimizer, progress.global_step);
+      optimizer->zero_grad();
+      auto output = module.forward({x}).toTensor();
+      auto loss = Loss(built.task, output, y);
+      loss.backward();
+      if (settings.clip_grad_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(parameters, settings.clip_grad_norm);
+      }
+      optimizer->step();
+
+      double loss_value = loss.item<double>();
+      if (!std::isfinite(loss_value)) {
+        return core::FailedPreconditionError(fmt::format(
+            "the training loss became {} at step {}; lower optimizer.lr or set "
+            "train.clip_grad_norm",
+            loss_value, progress.global_step));
+      }
+      progress.global_step += 1;
+      progress.batch_in_epoch = batch + 1;
+      progress.epoch_loss_sum += loss_value * static_cast<double>(count);
+      progress.epoch_seen += count;
+      if (built.task == models::Task::kClassification) {
+        progress.epoch_correct += output.argmax(1).eq(y).sum().item<int64_t>();
+      }
+      epoch_samples += count;
+      interval_loss += loss_value;
+      interval_steps += 1;
+      if (progress.global_step % settings.log_every_steps == 0) {
+        sink.LogMetric("train_loss", interval_loss / static_cast<double>(interval_steps),
+                       progress.global_step);
+        sink.LogMetric("lr", schedule.LearningRate(progress.global_step - 1), progress.global_step);
+        interval_loss = 0;
+        interval_steps = 0;
+      }
+      reporter.Update(batch + 1, count, loss_value);
+      if (settings.checkpoint_every_steps > 0 &&
+          progress.global_step % settings.checkpoint_every_steps == 0 &&
+          progress.batch_in_epoch < batches_per_epoch) {
+        MLFORGE_RETURN_IF_ERROR(SaveCheckpoint(checkpoint_path, module, *optimizer, progress));
+      }
+    }
+    reporter.FinishEpoch();
+    double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    train_seconds += epoch_seconds;
+    trained_samples += epoch_samples;
+
+    evaluation = Evaluate(module, built.task, data.test_x, data.test_y, settings.eval_batch_size);
+    double seen = static_cast<double>(std::max<int64_t>(progress.epoch_seen, 1));
+    sink.LogMetric("train_loss_epoch", progress.epoch_loss_sum / seen, progress.global_step);
+    sink.LogMetric("val_loss", evaluation.loss, progress.global_step);
+    if (built.task == models::Task::kClassification) {
+      sink.LogMetric("train_accuracy", static_cast<double>(progress.epoch_correct) / seen,
+                     progress.global_step);
+      sink.LogMetric("val_accuracy", evaluation.accuracy, progress.global_step);
+    }
+    double rate = epoch_seconds > 0 ? static_cast<double>(epoch_samples) / epoch_seconds : 0;
+    sink.LogMetric("samples_per_second", rate, progress.global_step);
+    sink.LogMetric("epoch", static_cast<double>(epoch + 1), progress.global_step);
+    spdlog::info("epoch {}/{}: train loss {:.4f}, val loss {:.4f}, val accuracy {:.4f} ({:.1f} s, "
+                 "{:.0f} samples/s)",
+                 epoch + 1, settings.epochs, progress.epoch_loss_sum / seen, evaluation.loss,
+                 evaluation.accuracy, epoch_seconds, rate);
+
+    progress.epoch = epoch + 1;
+    progress.batch_in_epoch = 0;
+    progress.best_val_accuracy = std::max(progress.best_val_accuracy, evaluation.accuracy);
+    MLFORGE_RETURN_IF_ERROR(SaveCheckpoint(checkpoint_path, module, *optimizer, progress));
+  }
+  if (progress.epoch_seen == 0 && settings.epochs > 0 && trained_samples == 0) {
+    // Resumed after the last epoch finished: report the final weights.
+    evaluation = Evaluate(module, built.task, data.test_x, data.test_y, settings.eval_batch_size);
+  }
+
+  result.val_loss = evaluation.loss;
+  result.val_accuracy = evaluation.accuracy;
+  result.global_step = progress.global_step;
+  result.epochs = settings.epochs;
+  result.train_seconds = train_seconds;
+  result.samples_per_second =
+      train_seconds > 0 ? static_cast<double>(trained_samples) / train_seconds : 0;
+  result.model_dir = options.run_dir / "model";
+  MLFORGE_RETURN_IF_ERROR(models::WritePackage(
+      result.model_dir, module, DescribePackage(data, built, num_outputs, run_id)));
+  nlohmann::json summary = {{"run_id", run_id},
+                            {"val_loss", result.val_loss},
+                            {"val_accuracy", result.val_accuracy},
+                            {"global_step", result.global_step},
+                            {"epochs", result.epochs},
+                            {"train_seconds", result.train_seconds},
+                            {"samples_per_second", result.samples_per_second},
+                            {"dataset", data.name},
+                            {"dataset_digest", data.digest},
+                            {"model_dir", result.model_dir.string()}};
+  MLFORGE_RETURN_IF_ERROR(
+      core::WriteFileAtomic(options.run_dir / "summary.json", summary.dump(2) + "\n"));
+  MLFORGE_RETURN_IF_ERROR(sink.Flush());
+  return result;
+}
+
+}  // namespace mlforge::train

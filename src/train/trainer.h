@@ -1,0 +1,59 @@
+#pragma once
+
+// The training loop behind `mlforge train`.
+//
+//   MLFORGE_ASSIGN_OR_RETURN(core::Config config, core::Config::Load("train.yaml"));
+//   RunOptions options{.run_dir = "runs/abc", .data_dir = "~/.mlforge/data"};
+//   MLFORGE_ASSIGN_OR_RETURN(auto sink, JsonLinesSink::Open(options.run_dir / "metrics.jsonl"));
+//   MLFORGE_ASSIGN_OR_RETURN(TrainResult result, Train(config, options, *sink));
+//
+// The config (see examples/mnist/train.yaml) has sections data, model,
+// optimizer, schedule, train and checkpoint. A run is deterministic for a
+// given seed and thread count: resuming from any checkpoint ends with the
+// same weights as a run that was never interrupted.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "train/metrics_sink.h"
+
+namespace mlforge::train {
+
+struct RunOptions {
+  // Folder of the run: config.yaml (resolved), checkpoint.pt, model/ and the
+  // summary. Created when missing.
+  std::filesystem::path run_dir;
+  // Where `mlforge data get` put datasets named by data.name.
+  std::filesystem::path data_dir;
+  // The run id recorded in the model package; defaults to run_dir's name.
+  std::string run_id;
+  // Continue from run_dir/checkpoint.pt instead of starting over.
+  bool resume = false;
+  // Intra-op threads; 0 means train.threads from the config, else all cores.
+  int threads = 0;
+  // Redraw a progress line (a terminal) instead of logging lines.
+  bool interactive = false;
+};
+
+struct TrainResult {
+  double val_loss = 0;
+  double val_accuracy = 0;      // classification only
+  int64_t global_step = 0;
+  int64_t epochs = 0;
+  double train_seconds = 0;     // time spent in training steps
+  double samples_per_second = 0;
+  std::filesystem::path model_dir;  // the written model package
+};
+
+// Trains as the config says and writes the model package to run_dir/model.
+// Reports params, metrics and tags to `sink` (borrowed for the call).
+// Errors: InvalidArgument for a bad config, NotFound for missing data (with
+// the command that fetches it), FailedPrecondition when resume finds no
+// checkpoint.
+core::Result<TrainResult> Train(const core::Config& config, const RunOptions& options,
+                                MetricsSink& sink);
+
+}  // namespace mlforge::train
