@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "core/file.h"
@@ -226,7 +227,10 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
                                 MetricsSink& sink) {
   MLFORGE_ASSIGN_OR_RETURN(Settings settings, ReadSettings(config));
   int threads = options.threads > 0 ? options.threads : static_cast<int>(settings.threads);
-  if (threads > 0) at::set_num_threads(threads);
+  // 0 means every core; LibTorch's own default follows OMP_NUM_THREADS,
+  // which some environments pin to 1.
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
   // The modules run through the TorchScript interpreter without graph
   // rewriting, so every step executes the same kernels (and autograd
   // formulas) whether or not the process was resumed mid-run.

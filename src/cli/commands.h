@@ -1,0 +1,24 @@
+#pragma once
+
+// Each subcommand of the mlforge binary registers itself on the CLI11 app.
+// A command parses flags, calls one library function and prints; it holds no
+// logic of its own.
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+
+namespace mlforge::cli {
+
+// $MLFORGE_HOME, else ~/.mlforge: datasets live in <home>/data and runs in
+// <home>/runs unless flags say otherwise.
+std::filesystem::path Home();
+
+// Prints "error: <message>" to stderr and returns the process exit code 1.
+int Fail(const std::string& message);
+
+void AddDataCommand(CLI::App& app);
+void AddTrainCommand(CLI::App& app);
+void AddPredictCommand(CLI::App& app);
+
+}  // namespace mlforge::cli

@@ -1,0 +1,49 @@
+// mlforge: the machine-learning lifecycle in one program.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "core/logging.h"
+
+namespace mlforge::cli {
+
+std::filesystem::path Home() {
+  if (const char* home = std::getenv("MLFORGE_HOME"); home != nullptr && *home != '\0') {
+    return home;
+  }
+  const char* user_home = std::getenv("HOME");
+  return std::filesystem::path(user_home ? user_home : ".") / ".mlforge";
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace mlforge::cli
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlforge: data, training, tracking, registry and serving in one program"};
+  app.require_subcommand(1);
+  int verbosity = 1;
+  app.add_flag_callback("-q,--quiet", [&] { verbosity = 0; }, "Only warnings and errors");
+  app.add_flag_callback("-v,--verbose", [&] { verbosity = 2; }, "Debug output");
+  app.parse_complete_callback([&] { mlforge::core::SetupLogging(verbosity); });
+  app.add_subcommand("version", "Print the mlforge version")->callback([] {
+    std::printf("mlforge %s\n", MLFORGE_VERSION);
+  });
+  mlforge::cli::AddDataCommand(app);
+  mlforge::cli::AddTrainCommand(app);
+  mlforge::cli::AddPredictCommand(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // A command's CLI::RuntimeError lands here too; exit() returns its code
+    // without printing, as the command already said what went wrong.
+    return app.exit(error);
+  }
+  return 0;
+}
