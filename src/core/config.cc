@@ -43,8 +43,8 @@ void FlattenInto(const YAML::Node& node, const std::string& prefix,
 
 Config::Config() : root_(YAML::NodeType::Map) {}
 
-Config::Config(YAML::Node root, std::string source)
-    : root_(std::move(root)), source_(std::move(source)) {}
+Config::Config(YAML::Node root, std::string source, std::string prefix)
+    : root_(std::move(root)), source_(std::move(source)), prefix_(std::move(prefix)) {}
 
 Result<Config> Config::Load(const std::filesystem::path& path,
                             const std::vector<std::string>& overrides) {
@@ -135,28 +135,28 @@ bool Config::Has(std::string_view dotted_key) const { return Find(dotted_key).ha
 
 Status Config::TypeError(std::string_view key, const char* wanted) const {
   return InvalidArgumentError((source_.empty() ? std::string() : source_ + ": ") + "key '" +
-                              std::string(key) + "' must be " + wanted);
+                              prefix_ + std::string(key) + "' must be " + wanted);
 }
 
 template <typename T>
-static Result<T> Missing(const std::string& source, std::string_view key,
-                         const std::optional<T>& fallback) {
+static Result<T> Missing(const std::string& source, const std::string& prefix,
+                         std::string_view key, const std::optional<T>& fallback) {
   if (fallback) return *fallback;
   return InvalidArgumentError((source.empty() ? std::string() : source + ": ") +
-                              "missing required key '" + std::string(key) + "'");
+                              "missing required key '" + prefix + std::string(key) + "'");
 }
 
 Result<std::string> Config::String(std::string_view key,
                                    std::optional<std::string> fallback) const {
   auto node = Find(key);
-  if (!node) return Missing(source_, key, fallback);
+  if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsScalar()) return TypeError(key, "a string");
   return node->as<std::string>();
 }
 
 Result<double> Config::Double(std::string_view key, std::optional<double> fallback) const {
   auto node = Find(key);
-  if (!node) return Missing(source_, key, fallback);
+  if (!node) return Missing(source_, prefix_, key, fallback);
   try {
     if (node->IsScalar()) return node->as<double>();
   } catch (const YAML::Exception&) {
@@ -166,7 +166,7 @@ Result<double> Config::Double(std::string_view key, std::optional<double> fallba
 
 Result<int64_t> Config::Int(std::string_view key, std::optional<int64_t> fallback) const {
   auto node = Find(key);
-  if (!node) return Missing(source_, key, fallback);
+  if (!node) return Missing(source_, prefix_, key, fallback);
   try {
     if (node->IsScalar()) return node->as<int64_t>();
   } catch (const YAML::Exception&) {
@@ -176,7 +176,7 @@ Result<int64_t> Config::Int(std::string_view key, std::optional<int64_t> fallbac
 
 Result<bool> Config::Bool(std::string_view key, std::optional<bool> fallback) const {
   auto node = Find(key);
-  if (!node) return Missing(source_, key, fallback);
+  if (!node) return Missing(source_, prefix_, key, fallback);
   try {
     if (node->IsScalar()) return node->as<bool>();
   } catch (const YAML::Exception&) {
@@ -187,7 +187,7 @@ Result<bool> Config::Bool(std::string_view key, std::optional<bool> fallback) co
 Result<std::vector<int64_t>> Config::IntList(
     std::string_view key, std::optional<std::vector<int64_t>> fallback) const {
   auto node = Find(key);
-  if (!node) return Missing(source_, key, fallback);
+  if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsSequence()) return TypeError(key, "a list of integers");
   std::vector<int64_t> values;
   try {
@@ -201,7 +201,7 @@ Result<std::vector<int64_t>> Config::IntList(
 Result<std::vector<double>> Config::DoubleList(
     std::string_view key, std::optional<std::vector<double>> fallback) const {
   auto node = Find(key);
-  if (!node) return Missing(source_, key, fallback);
+  if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsSequence()) return TypeError(key, "a list of numbers");
   std::vector<double> values;
   try {
@@ -214,8 +214,9 @@ Result<std::vector<double>> Config::DoubleList(
 
 Config Config::Sub(std::string_view key) const {
   auto node = Find(key);
-  if (!node || !node->IsMap()) return Config(YAML::Node(YAML::NodeType::Map), source_);
-  return Config(*node, source_);
+  std::string prefix = prefix_ + std::string(key) + ".";
+  if (!node || !node->IsMap()) return Config(YAML::Node(YAML::NodeType::Map), source_, prefix);
+  return Config(*node, source_, prefix);
 }
 
 std::vector<std::pair<std::string, std::string>> Config::Flatten() const {

@@ -70,12 +70,15 @@ class Config {
   const YAML::Node& node() const { return root_; }
 
  private:
-  Config(YAML::Node root, std::string source);
+  Config(YAML::Node root, std::string source, std::string prefix = "");
   std::optional<YAML::Node> Find(std::string_view dotted_key) const;
   Status TypeError(std::string_view key, const char* wanted) const;
 
   YAML::Node root_;
   std::string source_;
+  // The dotted path of this subtree inside the file ("optimizer."), so errors
+  // from a Sub() name the key as the user wrote it.
+  std::string prefix_;
 };
 
 }  // namespace mlforge::core

@@ -43,6 +43,11 @@ TEST(ConfigTest, ErrorsNameTheKeyAndTheFile) {
   Status wrong_type = config->Int("model.kind").status();
   EXPECT_NE(wrong_type.message().find("must be an integer"), std::string::npos);
   EXPECT_FALSE(config->IntList("model.kind").ok());
+  // A subtree's errors still name the full key.
+  EXPECT_NE(config->Sub("optimizer").Int("lr").status().message().find("'optimizer.lr'"),
+            std::string::npos);
+  EXPECT_NE(config->Sub("data").String("name").status().message().find("'data.name'"),
+            std::string::npos);
   EXPECT_EQ(*config->DoubleList("model.channels"), (std::vector<double>{32, 64}));
   EXPECT_FALSE(config->DoubleList("optimizer.name").ok());
 }
