@@ -28,6 +28,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   CLI::App app{"mlforge: data, training, tracking, registry and serving in one program"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags such as --quiet may follow the subcommand
   int verbosity = 1;
   app.add_flag_callback("-q,--quiet", [&] { verbosity = 0; }, "Only warnings and errors");
   app.add_flag_callback("-v,--verbose", [&] { verbosity = 2; }, "Debug output");

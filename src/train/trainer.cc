@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "core/file.h"
@@ -23,6 +22,7 @@
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
 #include "train/progress.h"
+#include "train/threads.h"
 
 namespace mlforge::train {
 namespace {
@@ -226,11 +226,8 @@ models::PackageInfo DescribePackage(const TrainData& data, const models::BuiltMo
 core::Result<TrainResult> Train(const core::Config& config, const RunOptions& options,
                                 MetricsSink& sink) {
   MLFORGE_ASSIGN_OR_RETURN(Settings settings, ReadSettings(config));
-  int threads = options.threads > 0 ? options.threads : static_cast<int>(settings.threads);
-  // 0 means every core; LibTorch's own default follows OMP_NUM_THREADS,
-  // which some environments pin to 1.
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  at::set_num_threads(threads);
+  const ThreadSettings threads = ConfigureThreads(
+      options.threads > 0 ? options.threads : static_cast<int>(settings.threads));
   // The modules run through the TorchScript interpreter without graph
   // rewriting, so every step executes the same kernels (and autograd
   // formulas) whether or not the process was resumed mid-run.
@@ -296,9 +293,11 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     gethostname(host, sizeof(host) - 1);
     sink.SetTag("host", host);
   }
-  spdlog::info("training {} on {} ({} train / {} test rows), {} epochs of {} batches, {} threads",
-               built.kind, data.name, data.train.rows(), data.test.rows(), settings.epochs,
-               batches_per_epoch, at::get_num_threads());
+  spdlog::info(
+      "training {} on {} ({} train / {} test rows), {} epochs of {} batches, {} intra-op "
+      "thread(s), {} BLAS thread(s)",
+      built.kind, data.name, data.train.rows(), data.test.rows(), settings.epochs,
+      batches_per_epoch, threads.intra_op_threads, threads.blas_threads);
 
   ProgressReporter reporter(options.interactive, settings.epochs, batches_per_epoch);
   TrainResult result;
@@ -328,7 +327,9 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       auto y = data.train_y.index_select(0, batch_indices);
 
       schedule.Apply(*optimizer, progress.global_step);
-      optimizer->zero_grad();
+      // Dropping the gradients (PyTorch's set_to_none) lets backward write
+      // fresh ones instead of zero-filling and accumulating into the old.
+      for (auto& parameter : parameters) parameter.mutable_grad() = torch::Tensor();
       auto output = module.forward({x}).toTensor();
       auto loss = Loss(built.task, output, y);
       loss.backward();
