@@ -5,7 +5,6 @@
 // logic of its own.
 
 #include <CLI/CLI.hpp>
-
 #include <filesystem>
 
 namespace mlforge::cli {

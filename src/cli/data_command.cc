@@ -21,7 +21,8 @@ void AddDataCommand(CLI::App& app) {
   get->add_option("name", get_flags->name, "Dataset name")->required();
   get->add_option("--dir", get_flags->dir, "Data folder (default: $MLFORGE_HOME/data)");
   get->callback([get_flags] {
-    std::filesystem::path dir = get_flags->dir.empty() ? Home() / "data" : std::filesystem::path(get_flags->dir);
+    std::filesystem::path dir =
+        get_flags->dir.empty() ? Home() / "data" : std::filesystem::path(get_flags->dir);
     auto manifest = data::GetDataset(get_flags->name, dir, [](const std::string& line) {
       std::fprintf(stderr, "%s\n", line.c_str());
     });
@@ -36,7 +37,8 @@ void AddDataCommand(CLI::App& app) {
   CLI::App* list = data->add_subcommand("list", "List fetched datasets");
   list->add_option("--dir", *list_dir, "Data folder (default: $MLFORGE_HOME/data)");
   list->callback([list_dir] {
-    std::filesystem::path dir = list_dir->empty() ? Home() / "data" : std::filesystem::path(*list_dir);
+    std::filesystem::path dir =
+        list_dir->empty() ? Home() / "data" : std::filesystem::path(*list_dir);
     for (const std::string& name : data::KnownDatasets()) {
       auto manifest = data::ReadManifest(dir / name);
       if (manifest.ok()) {

@@ -1,7 +1,6 @@
 // mlforge: the machine-learning lifecycle in one program.
 
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -30,8 +29,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global flags such as --quiet may follow the subcommand
   int verbosity = 1;
-  app.add_flag_callback("-q,--quiet", [&] { verbosity = 0; }, "Only warnings and errors");
-  app.add_flag_callback("-v,--verbose", [&] { verbosity = 2; }, "Debug output");
+  app.add_flag_callback(
+      "-q,--quiet", [&] { verbosity = 0; }, "Only warnings and errors");
+  app.add_flag_callback(
+      "-v,--verbose", [&] { verbosity = 2; }, "Debug output");
   app.parse_complete_callback([&] { mlforge::core::SetupLogging(verbosity); });
   app.add_subcommand("version", "Print the mlforge version")->callback([] {
     std::printf("mlforge %s\n", MLFORGE_VERSION);

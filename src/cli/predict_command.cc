@@ -26,8 +26,7 @@ void AddPredictCommand(CLI::App& app) {
   predict->add_option("--format", flags->format, "csv, json, idx or auto (by extension)");
   predict->add_option("--output,-o", flags->output, "Write predictions here (default: stdout)");
   predict->add_option("--limit", flags->limit, "Score only the first N rows");
-  predict->add_option("--labels", flags->labels,
-                      "IDX label file: also report accuracy against it");
+  predict->add_option("--labels", flags->labels, "IDX label file: also report accuracy against it");
   predict->add_flag("--raw", flags->raw, "Output scores instead of class indices");
   predict->callback([flags] {
     auto format = models::ParseInputFormat(flags->format);

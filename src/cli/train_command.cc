@@ -46,20 +46,23 @@ void AddTrainCommand(CLI::App& app) {
     auto config = core::Config::Load(config_path, flags->overrides);
     if (!config.ok()) throw CLI::RuntimeError(Fail(config.status().message()));
     if (options.run_dir.empty()) {
-      options.run_dir = flags->run_dir.empty() ? Home() / "runs" / core::NewId() : std::filesystem::path(flags->run_dir);
+      options.run_dir = flags->run_dir.empty() ? Home() / "runs" / core::NewId()
+                                               : std::filesystem::path(flags->run_dir);
     }
-    options.data_dir = flags->data_dir.empty() ? Home() / "data" : std::filesystem::path(flags->data_dir);
+    options.data_dir =
+        flags->data_dir.empty() ? Home() / "data" : std::filesystem::path(flags->data_dir);
     options.threads = flags->threads;
     options.interactive = !flags->no_progress && isatty(STDERR_FILENO);
     auto sink = train::JsonLinesSink::Open(options.run_dir / "metrics.jsonl");
     if (!sink.ok()) throw CLI::RuntimeError(Fail(sink.status().message()));
     auto result = train::Train(*config, options, **sink);
     if (!result.ok()) throw CLI::RuntimeError(Fail(result.status().message()));
-    std::printf("run %s finished: val_accuracy %.4f, val_loss %.4f, %lld steps, %.0f samples/s\n"
-                "model package: %s\n",
-                options.run_dir.filename().c_str(), result->val_accuracy, result->val_loss,
-                static_cast<long long>(result->global_step), result->samples_per_second,
-                result->model_dir.c_str());
+    std::printf(
+        "run %s finished: val_accuracy %.4f, val_loss %.4f, %lld steps, %.0f samples/s\n"
+        "model package: %s\n",
+        options.run_dir.filename().c_str(), result->val_accuracy, result->val_loss,
+        static_cast<long long>(result->global_step), result->samples_per_second,
+        result->model_dir.c_str());
   });
 }
 

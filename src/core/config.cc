@@ -105,8 +105,8 @@ Status Config::Set(std::string_view dotted_key, std::string_view yaml_value) {
     // A missing key yields an invalid node whose type must not be asked.
     const bool defined = existing.IsDefined();
     if (defined && !existing.IsNull() && !existing.IsMap()) {
-      return InvalidArgumentError("cannot set '" + std::string(dotted_key) + "': '" +
-                                  parts[index] + "' is not a mapping");
+      return InvalidArgumentError("cannot set '" + std::string(dotted_key) + "': '" + parts[index] +
+                                  "' is not a mapping");
     }
     if (!defined || !existing.IsMap()) {
       current[parts[index]] = YAML::Node(YAML::NodeType::Map);
@@ -139,8 +139,8 @@ Status Config::TypeError(std::string_view key, const char* wanted) const {
 }
 
 template <typename T>
-static Result<T> Missing(const std::string& source, const std::string& prefix,
-                         std::string_view key, const std::optional<T>& fallback) {
+static Result<T> Missing(const std::string& source, const std::string& prefix, std::string_view key,
+                         const std::optional<T>& fallback) {
   if (fallback) return *fallback;
   return InvalidArgumentError((source.empty() ? std::string() : source + ": ") +
                               "missing required key '" + prefix + std::string(key) + "'");
@@ -184,8 +184,8 @@ Result<bool> Config::Bool(std::string_view key, std::optional<bool> fallback) co
   return TypeError(key, "true or false");
 }
 
-Result<std::vector<int64_t>> Config::IntList(
-    std::string_view key, std::optional<std::vector<int64_t>> fallback) const {
+Result<std::vector<int64_t>> Config::IntList(std::string_view key,
+                                             std::optional<std::vector<int64_t>> fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsSequence()) return TypeError(key, "a list of integers");
@@ -198,8 +198,8 @@ Result<std::vector<int64_t>> Config::IntList(
   return values;
 }
 
-Result<std::vector<double>> Config::DoubleList(
-    std::string_view key, std::optional<std::vector<double>> fallback) const {
+Result<std::vector<double>> Config::DoubleList(std::string_view key,
+                                               std::optional<std::vector<double>> fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsSequence()) return TypeError(key, "a list of numbers");

@@ -48,10 +48,8 @@ class Config {
   // type is always InvalidArgument.
   Result<std::string> String(std::string_view key,
                              std::optional<std::string> fallback = std::nullopt) const;
-  Result<double> Double(std::string_view key,
-                        std::optional<double> fallback = std::nullopt) const;
-  Result<int64_t> Int(std::string_view key,
-                      std::optional<int64_t> fallback = std::nullopt) const;
+  Result<double> Double(std::string_view key, std::optional<double> fallback = std::nullopt) const;
+  Result<int64_t> Int(std::string_view key, std::optional<int64_t> fallback = std::nullopt) const;
   Result<bool> Bool(std::string_view key, std::optional<bool> fallback = std::nullopt) const;
   Result<std::vector<int64_t>> IntList(
       std::string_view key, std::optional<std::vector<int64_t>> fallback = std::nullopt) const;

@@ -53,9 +53,9 @@ TEST(ConfigTest, ErrorsNameTheKeyAndTheFile) {
 }
 
 TEST(ConfigTest, OverridesParseAsYamlAndCreatePaths) {
-  auto config = Config::Parse(kYaml, "train.yaml",
-                              {"optimizer.lr=0.1", "model.channels=[8,16,32]",
-                               "data.name=mnist", "epochs=5"});
+  auto config = Config::Parse(
+      kYaml, "train.yaml",
+      {"optimizer.lr=0.1", "model.channels=[8,16,32]", "data.name=mnist", "epochs=5"});
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_DOUBLE_EQ(*config->Double("optimizer.lr"), 0.1);
   EXPECT_EQ(config->IntList("model.channels")->size(), 3u);

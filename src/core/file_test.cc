@@ -26,7 +26,8 @@ TEST(FileTest, WriteAtomicCreatesReplacesAndLeavesNoTempFiles) {
   ASSERT_TRUE(WriteFileAtomic(path, "second, longer").ok());
   EXPECT_EQ(*ReadFile(path), "second, longer");
   int entries = 0;
-  for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator(dir / "nested")) ++entries;
+  for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator(dir / "nested"))
+    ++entries;
   EXPECT_EQ(entries, 1);
   std::filesystem::remove_all(dir);
 }

@@ -63,12 +63,10 @@ Result<std::string> Sha256Tree(const std::filesystem::path& folder) {
   }
   std::vector<std::string> lines;
   for (auto it = std::filesystem::recursive_directory_iterator(folder, error);
-       !error && it != std::filesystem::recursive_directory_iterator();
-       it.increment(error)) {
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
     if (!it->is_regular_file()) continue;
     MLFORGE_ASSIGN_OR_RETURN(std::string digest, Sha256File(it->path()));
-    std::string relative =
-        std::filesystem::relative(it->path(), folder).generic_string();
+    std::string relative = std::filesystem::relative(it->path(), folder).generic_string();
     lines.push_back(relative + '\0' + digest + '\n');
   }
   if (error) {

@@ -21,16 +21,17 @@ std::string NewId() {
       bits >>= 4;
     }
   }
-  id[12] = '4';                                  // version 4
-  id[16] = kHex[8 + (engine() & 0x3)];           // RFC 4122 variant
+  id[12] = '4';                         // version 4
+  id[16] = kHex[8 + (engine() & 0x3)];  // RFC 4122 variant
   return id;
 }
 
 std::string UtcTimestamp() {
   auto now = std::chrono::system_clock::now();
   std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                    now.time_since_epoch()).count() % 1000000;
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1000000;
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char buffer[64];

@@ -35,8 +35,7 @@ const char* StatusCodeName(StatusCode code);
 class Status {
  public:
   Status() = default;  // OK
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
 
@@ -60,9 +59,7 @@ class Status {
 inline Status InvalidArgumentError(std::string m) {
   return {StatusCode::kInvalidArgument, std::move(m)};
 }
-inline Status NotFoundError(std::string m) {
-  return {StatusCode::kNotFound, std::move(m)};
-}
+inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExistsError(std::string m) {
   return {StatusCode::kAlreadyExists, std::move(m)};
 }
@@ -72,9 +69,7 @@ inline Status FailedPreconditionError(std::string m) {
 inline Status ResourceExhaustedError(std::string m) {
   return {StatusCode::kResourceExhausted, std::move(m)};
 }
-inline Status UnavailableError(std::string m) {
-  return {StatusCode::kUnavailable, std::move(m)};
-}
+inline Status UnavailableError(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status DeadlineExceededError(std::string m) {
   return {StatusCode::kDeadlineExceeded, std::move(m)};
 }
@@ -87,26 +82,21 @@ inline Status UnauthenticatedError(std::string m) {
 inline Status PermissionDeniedError(std::string m) {
   return {StatusCode::kPermissionDenied, std::move(m)};
 }
-inline Status InternalError(std::string m) {
-  return {StatusCode::kInternal, std::move(m)};
-}
+inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 // Either a value of type T or a non-OK Status.
 template <typename T>
 class Result {
  public:
-  Result(T value) : storage_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value) : storage_(std::move(value)) {}        // NOLINT: implicit on purpose
   Result(Status status) : storage_(std::move(status)) {  // NOLINT
-    assert(!std::get<Status>(storage_).ok() &&
-           "a Result holding a Status must hold an error");
+    assert(!std::get<Status>(storage_).ok() && "a Result holding a Status must hold an error");
   }
 
   bool ok() const { return std::holds_alternative<T>(storage_); }
 
   // The error, or OK when a value is held.
-  Status status() const {
-    return ok() ? Status::Ok() : std::get<Status>(storage_);
-  }
+  Status status() const { return ok() ? Status::Ok() : std::get<Status>(storage_); }
 
   // Precondition: ok().
   T& value() & {
@@ -136,10 +126,10 @@ class Result {
 #define MLFORGE_CONCAT(a, b) MLFORGE_CONCAT_INNER(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not OK.
-#define MLFORGE_RETURN_IF_ERROR(expr)                      \
-  do {                                                     \
-    ::mlforge::core::Status mlforge_status_ = (expr);      \
-    if (!mlforge_status_.ok()) return mlforge_status_;     \
+#define MLFORGE_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::mlforge::core::Status mlforge_status_ = (expr);  \
+    if (!mlforge_status_.ok()) return mlforge_status_; \
   } while (0)
 
 // Evaluates `expr` (a Result<T>); on error returns its Status, otherwise

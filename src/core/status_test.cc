@@ -6,7 +6,8 @@ namespace mlforge::core {
 namespace {
 
 Result<int> ParsePositive(int value) {
-  if (value <= 0) return InvalidArgumentError("value must be positive, got " + std::to_string(value));
+  if (value <= 0)
+    return InvalidArgumentError("value must be positive, got " + std::to_string(value));
   return value;
 }
 

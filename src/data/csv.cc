@@ -78,7 +78,7 @@ std::string ColumnText(const std::vector<std::string>& header, size_t column) {
 }  // namespace
 
 core::Result<Dataset> ParseCsv(std::string_view text, const std::string& label_column,
-                               const std::string& source_name) {
+                               const std::string& source_name, LabelKind label_kind) {
   std::vector<std::string> header;
   std::vector<std::string> fields;
   int64_t label_index = -1;
@@ -143,7 +143,7 @@ core::Result<Dataset> ParseCsv(std::string_view text, const std::string& label_c
       }
       const char* first = field.data();
       const char* last = field.data() + field.size();
-      if (static_cast<int64_t>(column) == label_index) {
+      if (static_cast<int64_t>(column) == label_index && label_kind == LabelKind::kClass) {
         int64_t label = 0;
         auto [pointer, error] = std::from_chars(first, last, label);
         if (error != std::errc() || pointer != last || label < 0) {
@@ -166,7 +166,11 @@ core::Result<Dataset> ParseCsv(std::string_view text, const std::string& label_c
         return core::InvalidArgumentError(where + ": " + ColumnText(header, column) + ": value \"" +
                                           field + "\" is not a finite 32-bit float");
       }
-      dataset.features.push_back(static_cast<float>(value));
+      if (static_cast<int64_t>(column) == label_index) {
+        dataset.targets.push_back(static_cast<float>(value));
+      } else {
+        dataset.features.push_back(static_cast<float>(value));
+      }
     }
   }
   if (header.empty()) {
@@ -176,9 +180,10 @@ core::Result<Dataset> ParseCsv(std::string_view text, const std::string& label_c
   return dataset;
 }
 
-core::Result<Dataset> ReadCsv(const std::filesystem::path& path, const std::string& label_column) {
+core::Result<Dataset> ReadCsv(const std::filesystem::path& path, const std::string& label_column,
+                              LabelKind label_kind) {
   MLFORGE_ASSIGN_OR_RETURN(std::string text, core::ReadFile(path));
-  return ParseCsv(text, label_column, path.string());
+  return ParseCsv(text, label_column, path.string(), label_kind);
 }
 
 }  // namespace mlforge::data

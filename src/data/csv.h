@@ -30,11 +30,17 @@ namespace mlforge::data {
 // feature column, a line with the wrong number of fields, an empty field, a
 // non-numeric or non-finite value, or a label that is not a non-negative
 // integer.
+// How the label column is read: class indices into Dataset::labels (the
+// default), or real numbers into Dataset::targets for regression.
+enum class LabelKind { kClass, kValue };
+
 core::Result<Dataset> ParseCsv(std::string_view text, const std::string& label_column,
-                               const std::string& source_name);
+                               const std::string& source_name,
+                               LabelKind label_kind = LabelKind::kClass);
 
 // Reads and parses the file at `path` (see ParseCsv). NotFound when the file
 // cannot be opened.
-core::Result<Dataset> ReadCsv(const std::filesystem::path& path, const std::string& label_column);
+core::Result<Dataset> ReadCsv(const std::filesystem::path& path, const std::string& label_column,
+                              LabelKind label_kind = LabelKind::kClass);
 
 }  // namespace mlforge::data

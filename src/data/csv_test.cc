@@ -97,3 +97,23 @@ TEST(CsvTest, ReadCsvNamesTheFile) {
 
 }  // namespace
 }  // namespace mlforge::data
+
+namespace mlforge::data {
+namespace {
+
+TEST(CsvTest, ValueLabelsBecomeRegressionTargets) {
+  auto dataset = ParseCsv("x,price\n1,2.5\n2,-0.25\n", "price", "prices.csv", LabelKind::kValue);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  EXPECT_EQ(dataset->targets, (std::vector<float>{2.5f, -0.25f}));
+  EXPECT_TRUE(dataset->labels.empty());
+  EXPECT_EQ(dataset->rows(), 2);
+  EXPECT_EQ(dataset->features, (std::vector<float>{1.0f, 2.0f}));
+  // The same file read for classification rejects the fractional label.
+  EXPECT_FALSE(ParseCsv("x,price\n1,2.5\n", "price", "prices.csv").ok());
+  auto bad = ParseCsv("x,price\n1,cheap\n", "price", "prices.csv", LabelKind::kValue);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("prices.csv:2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mlforge::data

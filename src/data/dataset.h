@@ -24,6 +24,9 @@ struct Dataset {
   std::vector<float> features;
   // One per row; empty when the source had no label column.
   std::vector<int64_t> labels;
+  // One real-valued target per row for regression (CSV read with
+  // LabelKind::kValue); empty otherwise. A dataset has labels or targets.
+  std::vector<float> targets;
   // CSV column names of the features, in order; empty for images.
   std::vector<std::string> feature_names;
 
@@ -33,6 +36,7 @@ struct Dataset {
   // The product of feature_shape (1 for an empty shape).
   int64_t row_size() const;
   bool has_labels() const { return !labels.empty(); }
+  bool has_targets() const { return !targets.empty(); }
 };
 
 }  // namespace mlforge::data

@@ -109,7 +109,8 @@ core::Status WritePackage(const std::filesystem::path& folder, torch::jit::Modul
   staging += ".staging-" + core::NewId().substr(0, 12);
   std::error_code error;
   std::filesystem::create_directories(staging, error);
-  if (error) return core::InternalError("cannot create " + staging.string() + ": " + error.message());
+  if (error)
+    return core::InternalError("cannot create " + staging.string() + ": " + error.message());
 
   module.eval();
   MLFORGE_ASSIGN_OR_RETURN(std::string weights, CatchTorch("saving TorchScript", [&] {
@@ -137,8 +138,7 @@ core::Result<PackageInfo> ReadPackageInfo(const std::filesystem::path& folder) {
   std::filesystem::path file = folder / kMlmodel;
   auto text = core::ReadFile(file);
   if (!text.ok()) {
-    return core::NotFoundError(folder.string() +
-                               " is not a model package (no MLmodel file there)");
+    return core::NotFoundError(folder.string() + " is not a model package (no MLmodel file there)");
   }
   PackageInfo info;
   try {
@@ -170,7 +170,8 @@ core::Result<PackageInfo> ReadPackageInfo(const std::filesystem::path& folder) {
   if (example.ok()) {
     auto parsed = nlohmann::json::parse(*example, nullptr, false);
     if (!parsed.is_discarded()) {
-      info.input_example = parsed.contains("inputs") ? parsed["inputs"] : parsed.value("data", nlohmann::json());
+      info.input_example =
+          parsed.contains("inputs") ? parsed["inputs"] : parsed.value("data", nlohmann::json());
     }
   }
   return info;
@@ -207,9 +208,8 @@ core::Result<torch::Tensor> RunModel(const Package& package, const torch::Tensor
     }
   } else if (!signature.input_columns.empty()) {
     if (batch.dim() != 2 || batch.size(1) != static_cast<int64_t>(signature.input_columns.size())) {
-      return core::InvalidArgumentError("the model takes " +
-                                        std::to_string(signature.input_columns.size()) +
-                                        " columns per row");
+      return core::InvalidArgumentError(
+          "the model takes " + std::to_string(signature.input_columns.size()) + " columns per row");
     }
   }
   return CatchTorch("running the model", [&] {

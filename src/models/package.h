@@ -46,7 +46,7 @@ struct PackageInfo {
   std::string utc_time_created;  // filled by WritePackage when empty
   std::string mlforge_version = MLFORGE_VERSION;
   std::string model_file = "model.pt";
-  std::string model_kind;        // "cnn", "torchscript", ...
+  std::string model_kind;  // "cnn", "torchscript", ...
   Task task = Task::kClassification;
   std::vector<std::string> class_names;  // classification only; may be empty
   Signature signature;

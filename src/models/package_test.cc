@@ -52,9 +52,9 @@ TEST_F(PackageTest, WriteThenLoadGivesTheSameOutputs) {
   EXPECT_NE(wrong.status().message().find("signature"), std::string::npos);
 
   auto mlmodel = core::ReadFile(dir_ / "model" / "MLmodel");
-  for (const char* field : {"flavors:", "torchscript:", "model_file: model.pt", "signature:",
-                            "run_id: abc123", "utc_time_created:", "model_uuid:",
-                            "mlforge_version:", "saved_input_example_info:"}) {
+  for (const char* field :
+       {"flavors:", "torchscript:", "model_file: model.pt", "signature:", "run_id: abc123",
+        "utc_time_created:", "model_uuid:", "mlforge_version:", "saved_input_example_info:"}) {
     EXPECT_NE(mlmodel->find(field), std::string::npos) << field;
   }
 }

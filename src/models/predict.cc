@@ -101,13 +101,13 @@ core::Result<InputFormat> ParseInputFormat(const std::string& name) {
   return core::InvalidArgumentError("unknown input format '" + name + "'; use csv, json or idx");
 }
 
-core::Result<torch::Tensor> ParseJsonInputs(const nlohmann::json& document,
-                                            const PackageInfo& info, const std::string& source) {
+core::Result<torch::Tensor> ParseJsonInputs(const nlohmann::json& document, const PackageInfo& info,
+                                            const std::string& source) {
   const nlohmann::json* rows = &document;
   nlohmann::json reordered;
   if (document.is_object()) {
-    const nlohmann::json* split = document.contains("dataframe_split") ? &document["dataframe_split"]
-                                                                     : &document;
+    const nlohmann::json* split =
+        document.contains("dataframe_split") ? &document["dataframe_split"] : &document;
     if (split->contains("columns") && split->contains("data")) {
       rows = &(*split)["data"];
       const auto& wanted = info.signature.input_columns;
@@ -133,8 +133,9 @@ core::Result<torch::Tensor> ParseJsonInputs(const nlohmann::json& document,
       rows = &document["inputs"];
     } else {
       return core::InvalidArgumentError(
-          source + ": expected rows, {\"instances\": ...}, {\"inputs\": ...} or a split "
-                   "{\"columns\": ..., \"data\": ...}");
+          source +
+          ": expected rows, {\"instances\": ...}, {\"inputs\": ...} or a split "
+          "{\"columns\": ..., \"data\": ...}");
     }
   }
   if (!rows->is_array()) return core::InvalidArgumentError(source + ": rows must be a list");
@@ -151,7 +152,8 @@ core::Result<torch::Tensor> ParseJsonInputs(const nlohmann::json& document,
 
 core::Result<torch::Tensor> ReadInputs(const std::filesystem::path& path, InputFormat format,
                                        const PackageInfo& info, int64_t limit) {
-  if (!std::filesystem::exists(path)) return core::NotFoundError("input " + path.string() + " not found");
+  if (!std::filesystem::exists(path))
+    return core::NotFoundError("input " + path.string() + " not found");
   if (format == InputFormat::kAuto) {
     std::string extension = path.extension().string();
     format = extension == ".csv"    ? InputFormat::kCsv

@@ -33,8 +33,8 @@ core::Result<torch::Tensor> ReadInputs(const std::filesystem::path& path, InputF
                                        const PackageInfo& info, int64_t limit = 0);
 
 // Parses a JSON document (the forms listed above) into a batch.
-core::Result<torch::Tensor> ParseJsonInputs(const nlohmann::json& document,
-                                            const PackageInfo& info, const std::string& source);
+core::Result<torch::Tensor> ParseJsonInputs(const nlohmann::json& document, const PackageInfo& info,
+                                            const std::string& source);
 
 // {"predictions": [...]}: class indices for classifiers, unless `raw`, and
 // the output rows (scores, regression values) otherwise.

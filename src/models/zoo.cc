@@ -190,20 +190,20 @@ core::Result<torch::jit::Module> BuildResnet(const core::Config& config, const I
   MLFORGE_RETURN_IF_ERROR(RequireImage(input, "resnet"));
   MLFORGE_ASSIGN_OR_RETURN(auto channels,
                            config.IntList("channels", std::vector<int64_t>{16, 32, 64}));
-  MLFORGE_ASSIGN_OR_RETURN(auto blocks, config.IntList("blocks", std::vector<int64_t>(
-                                                                     channels.size(), 1)));
+  MLFORGE_ASSIGN_OR_RETURN(auto blocks,
+                           config.IntList("blocks", std::vector<int64_t>(channels.size(), 1)));
   MLFORGE_RETURN_IF_ERROR(CheckPositive(channels, "channels"));
   MLFORGE_RETURN_IF_ERROR(CheckPositive(blocks, "blocks"));
   if (blocks.size() != channels.size() || channels.empty()) {
-    return core::InvalidArgumentError(
-        "model.blocks needs one entry per entry of model.channels");
+    return core::InvalidArgumentError("model.blocks needs one entry per entry of model.channels");
   }
   ScriptBuilder builder("ResNet");
   builder.Normalization(input);
-  builder.Line("x = torch.relu(" +
-               builder.BatchNorm(builder.Conv("x", input.feature_shape[0], channels[0], 3, 1, false),
-                                 channels[0]) +
-               ")");
+  builder.Line(
+      "x = torch.relu(" +
+      builder.BatchNorm(builder.Conv("x", input.feature_shape[0], channels[0], 3, 1, false),
+                        channels[0]) +
+      ")");
   int64_t in_channels = channels[0];
   for (size_t stage = 0; stage < channels.size(); ++stage) {
     for (int64_t block = 0; block < blocks[stage]; ++block) {
@@ -213,13 +213,13 @@ core::Result<torch::jit::Module> BuildResnet(const core::Config& config, const I
                    builder.BatchNorm(builder.Conv("x", in_channels, out_channels, 3, stride, false),
                                      out_channels) +
                    ")");
-      builder.Line("y = " + builder.BatchNorm(builder.Conv("y", out_channels, out_channels, 3, 1,
-                                                           false),
-                                              out_channels));
+      builder.Line("y = " +
+                   builder.BatchNorm(builder.Conv("y", out_channels, out_channels, 3, 1, false),
+                                     out_channels));
       if (stride != 1 || in_channels != out_channels) {
-        builder.Line("x = " + builder.BatchNorm(builder.Conv("x", in_channels, out_channels, 1,
-                                                             stride, false),
-                                                out_channels));
+        builder.Line("x = " + builder.BatchNorm(
+                                  builder.Conv("x", in_channels, out_channels, 1, stride, false),
+                                  out_channels));
       }
       builder.Line("x = torch.relu(x + y)");
       in_channels = out_channels;
@@ -280,6 +280,13 @@ core::Result<BuiltModel> BuildModel(const core::Config& model_config, const Inpu
   }
   BuiltModel built;
   built.kind = kind;
+  MLFORGE_ASSIGN_OR_RETURN(
+      std::string task,
+      model_config.String("task", kind == "linear" ? "regression" : "classification"));
+  if (task != "classification" && task != "regression") {
+    return core::InvalidArgumentError("model.task must be classification or regression");
+  }
+  built.task = task == "regression" ? Task::kRegression : Task::kClassification;
   core::Result<torch::jit::Module> module = core::InvalidArgumentError("unset");
   if (kind == "mlp") {
     module = BuildMlp(model_config, input);
@@ -293,11 +300,8 @@ core::Result<BuiltModel> BuildModel(const core::Config& model_config, const Inpu
     MLFORGE_ASSIGN_OR_RETURN(int64_t outputs, model_config.Int("outputs", 1));
     InputSpec regression = input;
     regression.num_outputs = outputs;
-    built.task = Task::kRegression;
     module = BuildLinear(regression);
   } else if (kind == "torchscript") {
-    MLFORGE_ASSIGN_OR_RETURN(std::string task, model_config.String("task", "classification"));
-    if (task == "regression") built.task = Task::kRegression;
     module = LoadUserModule(model_config);
   } else {
     std::string known;

@@ -16,6 +16,7 @@
 //   model: {kind: logreg}                 # linear layer + softmax cross-entropy
 //   model: {kind: linear, outputs: 1}     # regression with mean squared error
 //   model: {kind: torchscript, file: my_model.pt}   # a user's scripted module
+//   model: {kind: mlp, task: regression}  # any kind: classification (default) or regression
 //
 // Zoo models take raw features (pixel values 0..255, CSV numbers) and
 // normalise them inside forward() with the mean and scale given at build

@@ -70,8 +70,7 @@ TEST(ZooTest, TabularLinearModels) {
   auto regression = BuildModel(ModelConfig("kind: linear"), tabular);
   ASSERT_TRUE(regression.ok());
   EXPECT_EQ(regression->task, Task::kRegression);
-  EXPECT_EQ(Forward(regression->module, torch::rand({6, 3})).sizes(),
-            (std::vector<int64_t>{6, 1}));
+  EXPECT_EQ(Forward(regression->module, torch::rand({6, 3})).sizes(), (std::vector<int64_t>{6, 1}));
   tabular.num_outputs = 3;
   auto classifier = BuildModel(ModelConfig("kind: logreg"), tabular);
   ASSERT_TRUE(classifier.ok());

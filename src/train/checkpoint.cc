@@ -66,8 +66,8 @@ core::Result<TrainProgress> LoadCheckpoint(const std::filesystem::path& path,
       torch::Tensor saved;
       archive.read("model." + parameter.name, saved);
       TORCH_CHECK(saved.sizes() == parameter.value.sizes(), "tensor ", parameter.name,
-                  " has shape ", saved.sizes(), " in the checkpoint but ",
-                  parameter.value.sizes(), " in the model");
+                  " has shape ", saved.sizes(), " in the checkpoint but ", parameter.value.sizes(),
+                  " in the model");
       parameter.value.copy_(saved);
     }
     for (const auto& buffer : module.named_buffers()) {

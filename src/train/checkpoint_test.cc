@@ -74,10 +74,9 @@ TEST(CheckpointTest, MismatchedModelOrMissingFileIsAClearError) {
   auto mismatch = LoadCheckpoint(path, wide.module, *wide.optimizer);
   ASSERT_FALSE(mismatch.ok());
   EXPECT_NE(mismatch.status().message().find("fc0_weight"), std::string::npos);
-  EXPECT_EQ(LoadCheckpoint(path.parent_path() / "none.pt", wide.module, *wide.optimizer)
-                .status()
-                .code(),
-            core::StatusCode::kNotFound);
+  EXPECT_EQ(
+      LoadCheckpoint(path.parent_path() / "none.pt", wide.module, *wide.optimizer).status().code(),
+      core::StatusCode::kNotFound);
   ASSERT_TRUE(core::WriteFileAtomic(path, "garbage").ok());
   EXPECT_FALSE(LoadCheckpoint(path, small.module, *small.optimizer).ok());
   std::filesystem::remove_all(path.parent_path());

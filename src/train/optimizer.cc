@@ -33,9 +33,8 @@ core::Result<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(
       return core::InvalidArgumentError("optimizer.nesterov needs optimizer.momentum > 0");
     }
     return std::unique_ptr<torch::optim::Optimizer>(new torch::optim::SGD(
-        parameters,
-        torch::optim::SGDOptions(lr).momentum(momentum).nesterov(nesterov).weight_decay(
-            weight_decay)));
+        parameters, torch::optim::SGDOptions(lr).momentum(momentum).nesterov(nesterov).weight_decay(
+                        weight_decay)));
   }
   if (name == "adam" || name == "adamw") {
     MLFORGE_ASSIGN_OR_RETURN(auto betas,

@@ -12,7 +12,8 @@ core::Config Parse(const std::string& yaml) {
 }
 
 TEST(LrScheduleTest, WarmupThenCosineDecay) {
-  auto schedule = LrSchedule::Create(Parse("name: cosine\nwarmup_steps: 10\nmin_lr: 0.001"), 0.1, 110);
+  auto schedule =
+      LrSchedule::Create(Parse("name: cosine\nwarmup_steps: 10\nmin_lr: 0.001"), 0.1, 110);
   ASSERT_TRUE(schedule.ok());
   EXPECT_NEAR(schedule->LearningRate(0), 0.01, 1e-12);
   EXPECT_NEAR(schedule->LearningRate(9), 0.1, 1e-12);
@@ -37,8 +38,9 @@ TEST(LrScheduleTest, StepDecayAndConstant) {
 
 // Each optimizer must drive a convex quadratic toward its minimum.
 TEST(OptimizerTest, EveryOptimizerMinimisesAQuadratic) {
-  for (const char* yaml : {"name: sgd\nlr: 0.1", "name: sgd\nlr: 0.05\nmomentum: 0.9\nnesterov: true",
-                           "name: adam\nlr: 0.1", "name: adamw\nlr: 0.1\nweight_decay: 0.0"}) {
+  for (const char* yaml :
+       {"name: sgd\nlr: 0.1", "name: sgd\nlr: 0.05\nmomentum: 0.9\nnesterov: true",
+        "name: adam\nlr: 0.1", "name: adamw\nlr: 0.1\nweight_decay: 0.0"}) {
     auto weights = torch::tensor({3.0, -2.0}).set_requires_grad(true);
     auto optimizer = MakeOptimizer(Parse(yaml), {weights});
     ASSERT_TRUE(optimizer.ok()) << yaml;

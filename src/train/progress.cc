@@ -11,7 +11,8 @@ namespace {
 std::string Clock(double seconds) {
   if (seconds < 0 || seconds > 360000) return "--:--";
   auto total = static_cast<int64_t>(seconds + 0.5);
-  if (total >= 3600) return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
+  if (total >= 3600)
+    return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
   return fmt::format("{:02}:{:02}", total / 60, total % 60);
 }
 

@@ -53,7 +53,8 @@ core::Result<Settings> ReadSettings(const core::Config& config) {
   MLFORGE_ASSIGN_OR_RETURN(settings.clip_grad_norm, config.Double("train.clip_grad_norm", 0.0));
   MLFORGE_ASSIGN_OR_RETURN(settings.log_every_steps, config.Int("train.log_every_steps", 50));
   MLFORGE_ASSIGN_OR_RETURN(settings.threads, config.Int("train.threads", 0));
-  MLFORGE_ASSIGN_OR_RETURN(settings.checkpoint_every_steps, config.Int("checkpoint.every_steps", 0));
+  MLFORGE_ASSIGN_OR_RETURN(settings.checkpoint_every_steps,
+                           config.Int("checkpoint.every_steps", 0));
   MLFORGE_ASSIGN_OR_RETURN(settings.shuffle, config.Bool("data.shuffle", true));
   if (settings.epochs <= 0 || settings.batch_size <= 0 || settings.eval_batch_size <= 0) {
     return core::InvalidArgumentError(
@@ -83,6 +84,7 @@ void Truncate(data::Dataset& dataset, int64_t limit) {
   if (limit <= 0 || limit >= dataset.rows()) return;
   dataset.features.resize(static_cast<size_t>(limit * dataset.row_size()));
   if (dataset.has_labels()) dataset.labels.resize(static_cast<size_t>(limit));
+  if (dataset.has_targets()) dataset.targets.resize(static_cast<size_t>(limit));
 }
 
 torch::Tensor FeatureTensor(data::Dataset& dataset) {
@@ -91,14 +93,17 @@ torch::Tensor FeatureTensor(data::Dataset& dataset) {
   return torch::from_blob(dataset.features.data(), shape, torch::kFloat32);
 }
 
-core::Result<TrainData> LoadData(const core::Config& config, const std::filesystem::path& data_dir) {
+core::Result<TrainData> LoadData(const core::Config& config, const std::filesystem::path& data_dir,
+                                 models::Task task) {
   TrainData loaded;
   if (config.Has("csv")) {
     MLFORGE_ASSIGN_OR_RETURN(std::string train_path, config.String("csv.train"));
     MLFORGE_ASSIGN_OR_RETURN(std::string test_path, config.String("csv.test", train_path));
     MLFORGE_ASSIGN_OR_RETURN(std::string label, config.String("csv.label"));
-    MLFORGE_ASSIGN_OR_RETURN(loaded.train, data::ReadCsv(train_path, label));
-    MLFORGE_ASSIGN_OR_RETURN(loaded.test, data::ReadCsv(test_path, label));
+    const data::LabelKind kind =
+        task == models::Task::kRegression ? data::LabelKind::kValue : data::LabelKind::kClass;
+    MLFORGE_ASSIGN_OR_RETURN(loaded.train, data::ReadCsv(train_path, label, kind));
+    MLFORGE_ASSIGN_OR_RETURN(loaded.test, data::ReadCsv(test_path, label, kind));
     MLFORGE_ASSIGN_OR_RETURN(loaded.digest, core::Sha256File(train_path));
     loaded.name = train_path;
   } else {
@@ -118,7 +123,10 @@ core::Result<TrainData> LoadData(const core::Config& config, const std::filesyst
   MLFORGE_ASSIGN_OR_RETURN(int64_t limit_test, config.Int("limit_test", 0));
   Truncate(loaded.train, limit_train);
   Truncate(loaded.test, limit_test);
-  if (!loaded.train.has_labels() || !loaded.test.has_labels() || loaded.train.rows() == 0) {
+  auto labelled = [](const data::Dataset& dataset) {
+    return dataset.has_labels() || dataset.has_targets();
+  };
+  if (!labelled(loaded.train) || !labelled(loaded.test) || loaded.train.rows() == 0) {
     return core::InvalidArgumentError("training needs labelled, non-empty train and test data");
   }
   if (loaded.train.feature_shape != loaded.test.feature_shape) {
@@ -126,8 +134,14 @@ core::Result<TrainData> LoadData(const core::Config& config, const std::filesyst
   }
   loaded.train_x = FeatureTensor(loaded.train);
   loaded.test_x = FeatureTensor(loaded.test);
-  loaded.train_y = torch::from_blob(loaded.train.labels.data(), {loaded.train.rows()}, torch::kInt64);
-  loaded.test_y = torch::from_blob(loaded.test.labels.data(), {loaded.test.rows()}, torch::kInt64);
+  auto targets = [](data::Dataset& dataset) {
+    if (dataset.has_targets()) {
+      return torch::from_blob(dataset.targets.data(), {dataset.rows()}, torch::kFloat32);
+    }
+    return torch::from_blob(dataset.labels.data(), {dataset.rows()}, torch::kInt64);
+  };
+  loaded.train_y = targets(loaded.train);
+  loaded.test_y = targets(loaded.test);
   return loaded;
 }
 
@@ -205,8 +219,8 @@ models::PackageInfo DescribePackage(const TrainData& data, const models::BuiltMo
   const data::Dataset& test = data.test;
   if (test.feature_names.empty()) {
     info.signature.input_shape = {-1};
-    info.signature.input_shape.insert(info.signature.input_shape.end(),
-                                      test.feature_shape.begin(), test.feature_shape.end());
+    info.signature.input_shape.insert(info.signature.input_shape.end(), test.feature_shape.begin(),
+                                      test.feature_shape.end());
   } else {
     for (const std::string& name : test.feature_names) {
       info.signature.input_columns.push_back({name, "double"});
@@ -226,17 +240,29 @@ models::PackageInfo DescribePackage(const TrainData& data, const models::BuiltMo
 core::Result<TrainResult> Train(const core::Config& config, const RunOptions& options,
                                 MetricsSink& sink) {
   MLFORGE_ASSIGN_OR_RETURN(Settings settings, ReadSettings(config));
-  const ThreadSettings threads = ConfigureThreads(
-      options.threads > 0 ? options.threads : static_cast<int>(settings.threads));
+  const ThreadSettings threads =
+      ConfigureThreads(options.threads > 0 ? options.threads : static_cast<int>(settings.threads));
   // The modules run through the TorchScript interpreter without graph
   // rewriting, so every step executes the same kernels (and autograd
   // formulas) whether or not the process was resumed mid-run.
   torch::jit::setGraphExecutorOptimize(false);
 
-  MLFORGE_ASSIGN_OR_RETURN(TrainData data, LoadData(config.Sub("data"), options.data_dir));
+  // The task decides how labels are read: class indices or real values.
+  MLFORGE_ASSIGN_OR_RETURN(std::string model_kind, config.String("model.kind", ""));
+  MLFORGE_ASSIGN_OR_RETURN(
+      std::string task_name,
+      config.String("model.task", model_kind == "linear" ? "regression" : "classification"));
+  if (task_name != "regression" && task_name != "classification") {
+    return core::InvalidArgumentError("model.task must be classification or regression");
+  }
+  const models::Task task =
+      task_name == "regression" ? models::Task::kRegression : models::Task::kClassification;
+  MLFORGE_ASSIGN_OR_RETURN(TrainData data, LoadData(config.Sub("data"), options.data_dir, task));
   auto [mean, std_dev] = InputMoments(data.train);
   int64_t num_outputs = 1;
-  if (!data.class_names.empty()) {
+  if (task == models::Task::kRegression) {
+    num_outputs = 1;
+  } else if (!data.class_names.empty()) {
     num_outputs = static_cast<int64_t>(data.class_names.size());
   } else {
     num_outputs = data.train_y.max().item<int64_t>() + 1;
@@ -282,7 +308,8 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     spdlog::info("resuming run {} at epoch {}, batch {}, step {}", run_id, progress.epoch + 1,
                  progress.batch_in_epoch, progress.global_step);
   } else {
-    MLFORGE_RETURN_IF_ERROR(core::WriteFileAtomic(options.run_dir / "config.yaml", config.ToYaml()));
+    MLFORGE_RETURN_IF_ERROR(
+        core::WriteFileAtomic(options.run_dir / "config.yaml", config.ToYaml()));
     sink.LogParams(config.Flatten());
     sink.SetTag("mlflow.source.name", config.source());
     sink.SetTag("mlforge.dataset.name", data.name);
@@ -340,10 +367,10 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
 
       double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value)) {
-        return core::FailedPreconditionError(fmt::format(
-            "the training loss became {} at step {}; lower optimizer.lr or set "
-            "train.clip_grad_norm",
-            loss_value, progress.global_step));
+        return core::FailedPreconditionError(
+            fmt::format("the training loss became {} at step {}; lower optimizer.lr or set "
+                        "train.clip_grad_norm",
+                        loss_value, progress.global_step));
       }
       progress.global_step += 1;
       progress.batch_in_epoch = batch + 1;
@@ -386,10 +413,11 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     double rate = epoch_seconds > 0 ? static_cast<double>(epoch_samples) / epoch_seconds : 0;
     sink.LogMetric("samples_per_second", rate, progress.global_step);
     sink.LogMetric("epoch", static_cast<double>(epoch + 1), progress.global_step);
-    spdlog::info("epoch {}/{}: train loss {:.4f}, val loss {:.4f}, val accuracy {:.4f} ({:.1f} s, "
-                 "{:.0f} samples/s)",
-                 epoch + 1, settings.epochs, progress.epoch_loss_sum / seen, evaluation.loss,
-                 evaluation.accuracy, epoch_seconds, rate);
+    spdlog::info(
+        "epoch {}/{}: train loss {:.4f}, val loss {:.4f}, val accuracy {:.4f} ({:.1f} s, "
+        "{:.0f} samples/s)",
+        epoch + 1, settings.epochs, progress.epoch_loss_sum / seen, evaluation.loss,
+        evaluation.accuracy, epoch_seconds, rate);
 
     progress.epoch = epoch + 1;
     progress.batch_in_epoch = 0;
@@ -409,8 +437,8 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   result.samples_per_second =
       train_seconds > 0 ? static_cast<double>(trained_samples) / train_seconds : 0;
   result.model_dir = options.run_dir / "model";
-  MLFORGE_RETURN_IF_ERROR(models::WritePackage(
-      result.model_dir, module, DescribePackage(data, built, num_outputs, run_id)));
+  MLFORGE_RETURN_IF_ERROR(models::WritePackage(result.model_dir, module,
+                                               DescribePackage(data, built, num_outputs, run_id)));
   nlohmann::json summary = {{"run_id", run_id},
                             {"val_loss", result.val_loss},
                             {"val_accuracy", result.val_accuracy},

@@ -40,10 +40,10 @@ struct RunOptions {
 
 struct TrainResult {
   double val_loss = 0;
-  double val_accuracy = 0;      // classification only
+  double val_accuracy = 0;  // classification only
   int64_t global_step = 0;
   int64_t epochs = 0;
-  double train_seconds = 0;     // time spent in training steps
+  double train_seconds = 0;  // time spent in training steps
   double samples_per_second = 0;
   std::filesystem::path model_dir;  // the written model package
 };

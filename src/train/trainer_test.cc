@@ -39,13 +39,15 @@ class TrainerTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   core::Config MakeConfig(const std::vector<std::string>& overrides = {}) {
-    std::string yaml = "seed: 3\n"
-                       "data:\n  csv: {train: " + (dir_ / "train.csv").string() +
-                       ", test: " + (dir_ / "test.csv").string() + ", label: kind}\n"
-                       "model: {kind: logreg}\n"
-                       "optimizer: {name: sgd, lr: 0.1, momentum: 0.9}\n"
-                       "train: {epochs: 3, batch_size: 32, log_every_steps: 5}\n"
-                       "checkpoint: {every_steps: 7}\n";
+    std::string yaml =
+        "seed: 3\n"
+        "data:\n  csv: {train: " +
+        (dir_ / "train.csv").string() + ", test: " + (dir_ / "test.csv").string() +
+        ", label: kind}\n"
+        "model: {kind: logreg}\n"
+        "optimizer: {name: sgd, lr: 0.1, momentum: 0.9}\n"
+        "train: {epochs: 3, batch_size: 32, log_every_steps: 5}\n"
+        "checkpoint: {every_steps: 7}\n";
     auto config = core::Config::Parse(yaml, (dir_ / "train.yaml").string(), overrides);
     EXPECT_TRUE(config.ok()) << config.status().ToString();
     return *config;
@@ -81,8 +83,8 @@ TEST_F(TrainerTest, LearnsWritesPackageMetricsAndSummary) {
 TEST_F(TrainerTest, SameSeedGivesIdenticalWeights) {
   std::vector<torch::Tensor> weights[2];
   for (int attempt = 0; attempt < 2; ++attempt) {
-    RunOptions options{.run_dir = dir_ / ("run" + std::to_string(attempt)), .data_dir = dir_,
-                       .threads = 1};
+    RunOptions options{
+        .run_dir = dir_ / ("run" + std::to_string(attempt)), .data_dir = dir_, .threads = 1};
     auto sink = JsonLinesSink::Open(options.run_dir / "metrics.jsonl");
     auto result = Train(MakeConfig({"model.kind=mlp", "model.layers=[8]", "model.dropout=0.3"}),
                         options, **sink);
@@ -95,6 +97,40 @@ TEST_F(TrainerTest, SameSeedGivesIdenticalWeights) {
   for (size_t index = 0; index < weights[0].size(); ++index) {
     EXPECT_TRUE(torch::equal(weights[0][index], weights[1][index]));
   }
+}
+
+// y = 2a - b + 3 with a little noise: linear regression must find it.
+TEST_F(TrainerTest, LinearRegressionOnRealValuedTargets) {
+  std::mt19937 engine(5);
+  std::normal_distribution<double> value(0.0, 1.0);
+  for (const char* name : {"reg_train.csv", "reg_test.csv"}) {
+    std::string csv = "a,b,price\n";
+    for (int row = 0; row < 400; ++row) {
+      double a = value(engine);
+      double b = value(engine);
+      csv += std::to_string(a) + "," + std::to_string(b) + "," +
+             std::to_string(2 * a - b + 3 + 0.01 * value(engine)) + "\n";
+    }
+    ASSERT_TRUE(core::WriteFileAtomic(dir_ / name, csv).ok());
+  }
+  auto config = core::Config::Parse("data: {csv: {train: " + (dir_ / "reg_train.csv").string() +
+                                        ", test: " + (dir_ / "reg_test.csv").string() +
+                                        ", label: price}}\n"
+                                        "model: {kind: linear}\noptimizer: {name: adam, lr: 0.05}\n"
+                                        "train: {epochs: 20, batch_size: 32}\n",
+                                    "regression.yaml");
+  ASSERT_TRUE(config.ok());
+  RunOptions options{.run_dir = dir_ / "regression", .data_dir = dir_, .threads = 1};
+  auto sink = JsonLinesSink::Open(options.run_dir / "metrics.jsonl");
+  auto result = Train(*config, options, **sink);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_LT(result->val_loss, 0.01);
+  auto package = models::LoadPackage(result->model_dir);
+  ASSERT_TRUE(package.ok());
+  EXPECT_EQ(package->info.task, models::Task::kRegression);
+  auto prediction = models::RunModel(*package, torch::tensor({{1.0f, 1.0f}}));
+  ASSERT_TRUE(prediction.ok());
+  EXPECT_NEAR(prediction->item<float>(), 4.0, 0.1);
 }
 
 TEST_F(TrainerTest, ClearErrorsForBadConfigMissingDataAndMissingCheckpoint) {

@@ -58,11 +58,28 @@ std::string Slurp(const std::filesystem::path& path) {
 }
 
 std::vector<std::string> TrainArgs(const std::filesystem::path& run_dir) {
-  return {Env("MLFORGE_BIN"), "train", Env("MLFORGE_CONFIG"), "--run-dir", run_dir.string(),
-          "--data-dir", Env("MLFORGE_TEST_DATA"), "--threads", "1", "--no-progress",
-          "--set", "data.limit_train=4000", "--set", "data.limit_test=1000",
-          "--set", "train.epochs=2", "--set", "train.batch_size=32",
-          "--set", "checkpoint.every_steps=10", "--set", "schedule.warmup_steps=30"};
+  return {Env("MLFORGE_BIN"),
+          "train",
+          Env("MLFORGE_CONFIG"),
+          "--run-dir",
+          run_dir.string(),
+          "--data-dir",
+          Env("MLFORGE_TEST_DATA"),
+          "--threads",
+          "1",
+          "--no-progress",
+          "--set",
+          "data.limit_train=4000",
+          "--set",
+          "data.limit_test=1000",
+          "--set",
+          "train.epochs=2",
+          "--set",
+          "train.batch_size=32",
+          "--set",
+          "checkpoint.every_steps=10",
+          "--set",
+          "schedule.warmup_steps=30"};
 }
 
 TEST(ResumeAfterKillTest, ResumedRunMatchesUninterruptedRunBitForBit) {
@@ -91,8 +108,7 @@ TEST(ResumeAfterKillTest, ResumedRunMatchesUninterruptedRunBitForBit) {
 
   // Resume: the config comes from the run folder.
   pid_t resumed = Spawn({Env("MLFORGE_BIN"), "train", "--resume", (root / "victim").string(),
-                         "--data-dir", Env("MLFORGE_TEST_DATA"), "--threads", "1",
-                         "--no-progress"},
+                         "--data-dir", Env("MLFORGE_TEST_DATA"), "--threads", "1", "--no-progress"},
                         root / "resumed.log");
   ASSERT_EQ(WaitExit(resumed), 0) << Slurp(root / "resumed.log");
   std::smatch match;
