@@ -2,7 +2,8 @@
 
 Workloads (MNIST, batch 64, SGD with Nesterov momentum, cosine schedule with
 warm-up, the same thread count on both sides, one after the other):
-  1. MLP 784-256-128-10, one epoch: training samples/s.
+  1. MLP 784-256-128-10, one epoch: training samples/s; the Python side runs
+     twice, with PyTorch's default SGD and with its multi-tensor (foreach) SGD.
   2. CNN of examples/mnist/train.yaml, up to 3 epochs: training samples/s of
      the first epoch, and the wall time from process start until test
      accuracy first reaches 99% (evaluated after each epoch).
@@ -58,9 +59,10 @@ def run_ours(kind, epochs, threads, workdir):
     return epochs_seen
 
 
-def run_peer(kind, epochs, threads):
+def run_peer(kind, epochs, threads, foreach=False):
     output = subprocess.run(["/usr/bin/python3", PEER, os.path.join(DATA, "mnist"), kind, str(epochs), "64",
-                             str(threads)], check=True, capture_output=True, text=True).stdout
+                             str(threads)] + (["foreach"] if foreach else []),
+                            check=True, capture_output=True, text=True).stdout
     return [record for record in map(json.loads, (line for line in output.splitlines() if line.startswith("{")))
             if "epoch" in record]
 
@@ -94,12 +96,16 @@ def main():
                 if accuracy < floor:
                     sys.exit(f"error: {name} {kind} reached only {accuracy:.4f} test accuracy (floor {floor})")
             rows.append((kind, ours, peer))
+            if kind == "mlp":
+                foreach = run_peer(kind, epochs, args.threads, foreach=True)
+                rows.append(("mlp*", ours, foreach))
     print(f"{'workload':<10}{'mlforge samples/s':>20}{'pytorch samples/s':>20}{'ratio':>8}"
           f"{'mlforge acc':>13}{'pytorch acc':>13}")
     for kind, ours, peer in rows:
         ratio = ours[0]["samples_per_second"] / peer[0]["samples_per_second"]
         print(f"{kind:<10}{ours[0]['samples_per_second']:>20.0f}{peer[0]['samples_per_second']:>20.0f}{ratio:>7.2f}x"
               f"{ours[-1]['val_accuracy']:>13.4f}{peer[-1]['val_accuracy']:>13.4f}")
+    print("mlp* = the same mlforge run against PyTorch with foreach SGD")
     _, ours, peer = rows[-1]
     ours_99, peer_99 = time_to(0.99, ours), time_to(0.99, peer)
     describe = lambda seconds: f"{seconds:.1f} s" if seconds else f"not reached in {args.epochs_to_99} epochs"

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "train/fused_sgd.h"
+
 namespace mlforge::train {
 namespace {
 
@@ -32,7 +34,7 @@ core::Result<std::unique_ptr<torch::optim::Optimizer>> MakeOptimizer(
     if (nesterov && momentum <= 0) {
       return core::InvalidArgumentError("optimizer.nesterov needs optimizer.momentum > 0");
     }
-    return std::unique_ptr<torch::optim::Optimizer>(new torch::optim::SGD(
+    return std::unique_ptr<torch::optim::Optimizer>(new FusedSgd(
         parameters, torch::optim::SGDOptions(lr).momentum(momentum).nesterov(nesterov).weight_decay(
                         weight_decay)));
   }
