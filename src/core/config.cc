@@ -43,8 +43,8 @@ void FlattenInto(const YAML::Node& node, const std::string& prefix,
 
 Config::Config() : root_(YAML::NodeType::Map) {}
 
-Config::Config(YAML::Node root, std::string source, std::string prefix)
-    : root_(std::move(root)), source_(std::move(source)), prefix_(std::move(prefix)) {}
+Config::Config(const YAML::Node& root, std::string source, std::string prefix)
+    : root_(root), source_(std::move(source)), prefix_(std::move(prefix)) {}
 
 Result<Config> Config::Load(const std::filesystem::path& path,
                             const std::vector<std::string>& overrides) {
@@ -147,14 +147,14 @@ static Result<T> Missing(const std::string& source, const std::string& prefix, s
 }
 
 Result<std::string> Config::String(std::string_view key,
-                                   std::optional<std::string> fallback) const {
+                                   const std::optional<std::string>& fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsScalar()) return TypeError(key, "a string");
   return node->as<std::string>();
 }
 
-Result<double> Config::Double(std::string_view key, std::optional<double> fallback) const {
+Result<double> Config::Double(std::string_view key, const std::optional<double>& fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   try {
@@ -164,7 +164,7 @@ Result<double> Config::Double(std::string_view key, std::optional<double> fallba
   return TypeError(key, "a number");
 }
 
-Result<int64_t> Config::Int(std::string_view key, std::optional<int64_t> fallback) const {
+Result<int64_t> Config::Int(std::string_view key, const std::optional<int64_t>& fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   try {
@@ -174,7 +174,7 @@ Result<int64_t> Config::Int(std::string_view key, std::optional<int64_t> fallbac
   return TypeError(key, "an integer");
 }
 
-Result<bool> Config::Bool(std::string_view key, std::optional<bool> fallback) const {
+Result<bool> Config::Bool(std::string_view key, const std::optional<bool>& fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   try {
@@ -184,8 +184,8 @@ Result<bool> Config::Bool(std::string_view key, std::optional<bool> fallback) co
   return TypeError(key, "true or false");
 }
 
-Result<std::vector<int64_t>> Config::IntList(std::string_view key,
-                                             std::optional<std::vector<int64_t>> fallback) const {
+Result<std::vector<int64_t>> Config::IntList(
+    std::string_view key, const std::optional<std::vector<int64_t>>& fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsSequence()) return TypeError(key, "a list of integers");
@@ -198,8 +198,8 @@ Result<std::vector<int64_t>> Config::IntList(std::string_view key,
   return values;
 }
 
-Result<std::vector<double>> Config::DoubleList(std::string_view key,
-                                               std::optional<std::vector<double>> fallback) const {
+Result<std::vector<double>> Config::DoubleList(
+    std::string_view key, const std::optional<std::vector<double>>& fallback) const {
   auto node = Find(key);
   if (!node) return Missing(source_, prefix_, key, fallback);
   if (!node->IsSequence()) return TypeError(key, "a list of numbers");

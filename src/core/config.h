@@ -47,14 +47,18 @@ class Config {
   // InvalidArgument ("missing required key") otherwise; a value of the wrong
   // type is always InvalidArgument.
   Result<std::string> String(std::string_view key,
-                             std::optional<std::string> fallback = std::nullopt) const;
-  Result<double> Double(std::string_view key, std::optional<double> fallback = std::nullopt) const;
-  Result<int64_t> Int(std::string_view key, std::optional<int64_t> fallback = std::nullopt) const;
-  Result<bool> Bool(std::string_view key, std::optional<bool> fallback = std::nullopt) const;
+                             const std::optional<std::string>& fallback = std::nullopt) const;
+  Result<double> Double(std::string_view key,
+                        const std::optional<double>& fallback = std::nullopt) const;
+  Result<int64_t> Int(std::string_view key,
+                      const std::optional<int64_t>& fallback = std::nullopt) const;
+  Result<bool> Bool(std::string_view key, const std::optional<bool>& fallback = std::nullopt) const;
   Result<std::vector<int64_t>> IntList(
-      std::string_view key, std::optional<std::vector<int64_t>> fallback = std::nullopt) const;
+      std::string_view key,
+      const std::optional<std::vector<int64_t>>& fallback = std::nullopt) const;
   Result<std::vector<double>> DoubleList(
-      std::string_view key, std::optional<std::vector<double>> fallback = std::nullopt) const;
+      std::string_view key,
+      const std::optional<std::vector<double>>& fallback = std::nullopt) const;
 
   // The subtree at `key` as a Config of its own (an empty one when missing).
   Config Sub(std::string_view key) const;
@@ -68,7 +72,7 @@ class Config {
   const YAML::Node& node() const { return root_; }
 
  private:
-  Config(YAML::Node root, std::string source, std::string prefix = "");
+  Config(const YAML::Node& root, std::string source, std::string prefix = "");
   std::optional<YAML::Node> Find(std::string_view dotted_key) const;
   Status TypeError(std::string_view key, const char* wanted) const;
 

@@ -29,7 +29,7 @@ std::string Sha256::FinishHex() {
   EVP_DigestFinal_ex(state_->context, digest, &length);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(length * 2);
+  hex.reserve(static_cast<size_t>(length) * 2);
   for (unsigned int index = 0; index < length; ++index) {
     hex.push_back(kHex[digest[index] >> 4]);
     hex.push_back(kHex[digest[index] & 0xf]);

@@ -136,7 +136,9 @@ class Result {
 // moves the value into `lhs`, which may be a declaration (`auto x`).
 #define MLFORGE_ASSIGN_OR_RETURN(lhs, expr) \
   MLFORGE_ASSIGN_OR_RETURN_IMPL(MLFORGE_CONCAT(mlforge_result_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration.
 #define MLFORGE_ASSIGN_OR_RETURN_IMPL(result, lhs, expr) \
   auto result = (expr);                                  \
   if (!result.ok()) return result.status();              \
   lhs = std::move(result).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -1,5 +1,6 @@
 #include "models/package.h"
 
+#include <torch/version.h>
 #include <yaml-cpp/yaml.h>
 
 #include <sstream>

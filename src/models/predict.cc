@@ -22,8 +22,8 @@ int64_t RowSize(const PackageInfo& info) {
 }
 
 // Shapes `values` (rows * RowSize) as the model's input.
-core::Result<torch::Tensor> Shape(std::vector<float> values, int64_t rows, const PackageInfo& info,
-                                  const std::string& source) {
+core::Result<torch::Tensor> Shape(const std::vector<float>& values, int64_t rows,
+                                  const PackageInfo& info, const std::string& source) {
   int64_t row_size = RowSize(info);
   if (rows == 0) return core::InvalidArgumentError(source + " holds no rows to score");
   if (static_cast<int64_t>(values.size()) != rows * row_size) {
@@ -58,7 +58,7 @@ core::Result<torch::Tensor> FromCsv(const std::filesystem::path& path, const Pac
   const auto& wanted = info.signature.input_columns;
   if (wanted.empty()) {
     table.features.resize(static_cast<size_t>(rows * table.row_size()));
-    return Shape(std::move(table.features), rows, info, path.string());
+    return Shape(table.features, rows, info, path.string());
   }
   std::vector<int64_t> positions;
   for (const ColumnSpec& column : wanted) {
@@ -76,7 +76,7 @@ core::Result<torch::Tensor> FromCsv(const std::filesystem::path& path, const Pac
       values.push_back(table.features[static_cast<size_t>(row * table.row_size() + position)]);
     }
   }
-  return Shape(std::move(values), rows, info, path.string());
+  return Shape(values, rows, info, path.string());
 }
 
 core::Result<torch::Tensor> FromIdx(const std::filesystem::path& path, const PackageInfo& info,
@@ -88,7 +88,7 @@ core::Result<torch::Tensor> FromIdx(const std::filesystem::path& path, const Pac
   for (size_t axis = 1; axis < array.dims.size(); ++axis) row_size *= array.dims[axis];
   std::vector<float> values(array.data.begin(),
                             array.data.begin() + static_cast<std::ptrdiff_t>(rows * row_size));
-  return Shape(std::move(values), rows, info, path.string());
+  return Shape(values, rows, info, path.string());
 }
 
 }  // namespace
@@ -147,7 +147,7 @@ core::Result<torch::Tensor> ParseJsonInputs(const nlohmann::json& document, cons
   int64_t count = static_cast<int64_t>(rows->size());
   // A single flat row is one example, not `row_size` examples of one value.
   if (row_size > 1 && count == row_size && !rows->empty() && !(*rows)[0].is_array()) count = 1;
-  return Shape(std::move(values), count, info, source);
+  return Shape(values, count, info, source);
 }
 
 core::Result<torch::Tensor> ReadInputs(const std::filesystem::path& path, InputFormat format,

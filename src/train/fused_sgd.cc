@@ -13,9 +13,9 @@ bool Fusable(const torch::Tensor& parameter, const torch::Tensor& gradient) {
 
 // One parameter's update; `buffer` is null without momentum. Kept free of
 // aliasing so the compiler vectorises the loop.
-void Update(float* __restrict parameter, const float* __restrict gradient,
-            float* __restrict buffer, int64_t count, bool first_step, float lr, float momentum,
-            float dampening, float weight_decay, bool nesterov) {
+void Update(float* __restrict parameter, const float* __restrict gradient, float* __restrict buffer,
+            int64_t count, bool first_step, float lr, float momentum, float dampening,
+            float weight_decay, bool nesterov) {
   if (buffer == nullptr) {
     for (int64_t index = 0; index < count; ++index) {
       parameter[index] -= lr * (gradient[index] + weight_decay * parameter[index]);

@@ -21,8 +21,8 @@ namespace mlforge::train {
 
 class FusedSgd : public torch::optim::SGD {
  public:
-  FusedSgd(std::vector<torch::Tensor> parameters, torch::optim::SGDOptions options)
-      : torch::optim::SGD(std::move(parameters), std::move(options)) {}
+  FusedSgd(const std::vector<torch::Tensor>& parameters, const torch::optim::SGDOptions& options)
+      : torch::optim::SGD(parameters, options) {}
 
   torch::Tensor step(LossClosure closure = nullptr) override;
 };

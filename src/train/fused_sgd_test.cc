@@ -38,19 +38,18 @@ TEST(FusedSgdTest, MatchesLibTorchSgdOverManySteps) {
     EXPECT_TRUE(torch::allclose(reference, fused, 1e-5, 1e-6))
         << "momentum " << c.momentum << " nesterov " << c.nesterov;
     if (c.momentum != 0) {
-      auto& state = static_cast<torch::optim::SGDParamState&>(
-          *fused_sgd.state().begin()->second);
-      auto& reference_state = static_cast<torch::optim::SGDParamState&>(
-          *reference_sgd.state().begin()->second);
-      EXPECT_TRUE(torch::allclose(state.momentum_buffer(), reference_state.momentum_buffer(),
-                                  1e-5, 1e-6));
+      auto& state = static_cast<torch::optim::SGDParamState&>(*fused_sgd.state().begin()->second);
+      auto& reference_state =
+          static_cast<torch::optim::SGDParamState&>(*reference_sgd.state().begin()->second);
+      EXPECT_TRUE(
+          torch::allclose(state.momentum_buffer(), reference_state.momentum_buffer(), 1e-5, 1e-6));
     }
   }
 }
 
 TEST(FusedSgdTest, NonContiguousParametersTakeTheLibTorchPath) {
   auto base = torch::randn({8, 6});
-  auto reference = base.t().clone().set_requires_grad(true);  // contiguous copy
+  auto reference = base.t().clone().set_requires_grad(true);         // contiguous copy
   auto strided = base.clone().t().detach().set_requires_grad(true);  // transposed view
   ASSERT_FALSE(strided.is_contiguous());
   auto options = torch::optim::SGDOptions(0.1).momentum(0.9);

@@ -95,7 +95,9 @@ double LrSchedule::LearningRate(int64_t step) const {
     case Kind::kConstant:
       return base_lr_;
     case Kind::kStep:
-      return base_lr_ * std::pow(gamma_, static_cast<double>(after_warmup / step_size_));
+      // Whole decay periods only: the rate changes every step_size steps.
+      return base_lr_ * std::pow(gamma_, std::floor(static_cast<double>(after_warmup) /
+                                                    static_cast<double>(step_size_)));
     case Kind::kCosine: {
       double span = static_cast<double>(std::max<int64_t>(total_steps_ - warmup_steps_, 1));
       double progress = std::min(1.0, static_cast<double>(after_warmup) / span);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstdio>
 
 namespace mlforge::train {
@@ -10,7 +11,7 @@ namespace {
 
 std::string Clock(double seconds) {
   if (seconds < 0 || seconds > 360000) return "--:--";
-  auto total = static_cast<int64_t>(seconds + 0.5);
+  const int64_t total = std::lround(seconds);
   if (total >= 3600)
     return fmt::format("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
   return fmt::format("{:02}:{:02}", total / 60, total % 60);
@@ -48,7 +49,7 @@ void ProgressReporter::Update(int64_t batch, int64_t samples, double loss) {
     bar.resize(kWidth, ' ');
     std::fprintf(stderr, "\repoch %lld/%lld [%s] %3lld%% %7.0f samples/s  ETA %s  loss %.4f ",
                  static_cast<long long>(epoch_ + 1), static_cast<long long>(epochs_), bar.c_str(),
-                 static_cast<long long>(100 * batch / std::max<int64_t>(batches_per_epoch_, 1)),
+                 static_cast<long long>(batch * 100 / std::max<int64_t>(batches_per_epoch_, 1)),
                  rate, Clock(eta).c_str(), loss);
     std::fflush(stderr);
     return;
