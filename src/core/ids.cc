@@ -1,6 +1,10 @@
 #include "core/ids.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <random>
 
@@ -40,6 +44,14 @@ std::string UtcTimestamp() {
   std::snprintf(with_micros, sizeof(with_micros), "%s.%06lld", buffer,
                 static_cast<long long>(micros));
   return with_micros;
+}
+
+std::string CurrentUser() {
+  if (const char* user = std::getenv("USER"); user != nullptr && *user != '\0') return user;
+  if (const passwd* entry = getpwuid(getuid()); entry != nullptr && entry->pw_name != nullptr) {
+    return entry->pw_name;
+  }
+  return "unknown";
 }
 
 long long NowMillis() {

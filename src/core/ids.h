@@ -14,6 +14,10 @@ std::string NewId();
 // utc_time_created format.
 std::string UtcTimestamp();
 
+// The user running this process: $USER, else the password database's
+// name for the uid, else "unknown". MLflow records it as mlflow.user.
+std::string CurrentUser();
+
 // Milliseconds since the Unix epoch, the unit of MLflow's timestamps.
 long long NowMillis();
 

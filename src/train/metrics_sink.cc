@@ -48,6 +48,15 @@ void JsonLinesSink::SetTag(const std::string& key, const std::string& value) {
   WriteLine(nlohmann::json{{"type", "tag"}, {"key", key}, {"value", value}}.dump());
 }
 
+void JsonLinesSink::LogInput(const DatasetRef& dataset) {
+  WriteLine(nlohmann::json{{"type", "input"},
+                           {"name", dataset.name},
+                           {"digest", dataset.digest},
+                           {"source", dataset.source},
+                           {"context", dataset.context}}
+                .dump());
+}
+
 core::Status JsonLinesSink::Flush() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (std::fflush(file_) != 0 || ::fsync(fileno(file_)) != 0) {

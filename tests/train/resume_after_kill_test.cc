@@ -113,8 +113,8 @@ TEST(ResumeAfterKillTest, ResumedRunMatchesUninterruptedRunBitForBit) {
   ASSERT_EQ(WaitExit(resumed), 0) << Slurp(root / "resumed.log");
   std::smatch match;
   std::string resumed_log = Slurp(root / "resumed.log");
-  ASSERT_TRUE(std::regex_search(resumed_log, match,
-                                std::regex("resuming run victim at epoch (\\d+), batch (\\d+)")))
+  ASSERT_TRUE(std::regex_search(
+      resumed_log, match, std::regex("resuming run [0-9a-f]{32} at epoch (\\d+), batch (\\d+)")))
       << resumed_log;
   EXPECT_EQ(match[1], "1") << "killed in the first epoch";
   EXPECT_NE(match[2], "0") << "resumed mid-epoch";

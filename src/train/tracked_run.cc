@@ -1,0 +1,133 @@
+#include "train/tracked_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/file.h"
+#include "core/ids.h"
+#include "tracking/client.h"
+#include "train/tracking_sink.h"
+
+namespace mlforge::train {
+namespace {
+
+constexpr char kRunFile[] = "run.json";
+
+// The commit of the git checkout holding `path`, or "" outside one.
+std::string GitCommit(const std::filesystem::path& path) {
+  std::string command = "git -C '" + path.string() + "' rev-parse HEAD 2>/dev/null";
+  std::FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "";
+  std::array<char, 64> buffer{};
+  std::string output;
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
+  pclose(pipe);
+  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+  return output.size() == 40 ? output : "";
+}
+
+}  // namespace
+
+core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
+                                          const TrackedRunOptions& options) {
+  TrackedRunResult result;
+  core::Config config = given_config;
+  nlohmann::json run_record;
+  if (options.resume) {
+    result.run_dir = options.run_dir;
+    if (!std::filesystem::exists(result.run_dir / "config.yaml")) {
+      return core::FailedPreconditionError(
+          "cannot resume: " + result.run_dir.string() +
+          " holds no run (no config.yaml); start one with: mlforge train CONFIG.yaml");
+    }
+    MLFORGE_ASSIGN_OR_RETURN(config, core::Config::Load(result.run_dir / "config.yaml"));
+    auto text = core::ReadFile(result.run_dir / kRunFile);
+    if (!text.ok()) {
+      return core::FailedPreconditionError("cannot resume: " + result.run_dir.string() +
+                                           " holds no run.json (was it made by mlforge train?)");
+    }
+    run_record = nlohmann::json::parse(*text, nullptr, false);
+    if (!run_record.is_object()) {
+      return core::InvalidArgumentError((result.run_dir / kRunFile).string() + " is corrupt");
+    }
+  }
+  std::string tracking_uri = options.tracking_uri;
+  if (tracking_uri.empty() && options.resume) tracking_uri = run_record.value("tracking_uri", "");
+  MLFORGE_ASSIGN_OR_RETURN(
+      std::unique_ptr<tracking::Client> client,
+      tracking::Client::Open(tracking_uri, options.default_tracking_uri));
+  result.tracking_uri = client->uri();
+
+  if (options.resume) {
+    result.run_id = run_record.value("run_id", "");
+    result.experiment_id = run_record.value("experiment_id", "");
+    MLFORGE_RETURN_IF_ERROR(client->store()
+                                .UpdateRun(result.run_id, tracking::RunStatus::kRunning,
+                                           std::nullopt, std::nullopt)
+                                .status()
+                                .WithContext("resuming tracking run " + result.run_id));
+  } else {
+    MLFORGE_ASSIGN_OR_RETURN(std::string config_experiment, config.String("experiment", "Default"));
+    MLFORGE_ASSIGN_OR_RETURN(std::string config_run_name, config.String("run_name", ""));
+    const std::string experiment =
+        options.experiment.empty() ? config_experiment : options.experiment;
+    const std::string run_name = options.run_name.empty() ? config_run_name : options.run_name;
+    MLFORGE_ASSIGN_OR_RETURN(result.experiment_id, client->GetOrCreateExperiment(experiment));
+    std::vector<tracking::RunTag> tags = {{"mlflow.user", core::CurrentUser()},
+                                          {"mlflow.source.type", "LOCAL"},
+                                          {"mlflow.source.name", config.source()}};
+    std::string commit =
+        GitCommit(std::filesystem::absolute(config.source()).parent_path());
+    if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
+    MLFORGE_ASSIGN_OR_RETURN(
+        tracking::Run run,
+        client->store().CreateRun(result.experiment_id, core::CurrentUser(), core::NowMillis(), tags,
+                                  run_name.empty() ? std::nullopt
+                                                   : std::optional<std::string>(run_name)));
+    result.run_id = run.info.run_id;
+    result.run_dir = options.run_dir.empty() ? options.runs_dir / result.run_id : options.run_dir;
+    run_record = {{"run_id", result.run_id},
+                  {"experiment_id", result.experiment_id},
+                  {"tracking_uri", result.tracking_uri},
+                  {"artifact_uri", run.info.artifact_uri}};
+    MLFORGE_RETURN_IF_ERROR(
+        core::WriteFileAtomic(result.run_dir / kRunFile, run_record.dump(2) + "\n"));
+  }
+  spdlog::info("tracking run {} in experiment {} at {}", result.run_id, result.experiment_id,
+               result.tracking_uri);
+
+  MLFORGE_ASSIGN_OR_RETURN(auto file_sink, JsonLinesSink::Open(result.run_dir / "metrics.jsonl"));
+  TrackingSink tracking_sink(*client, result.run_id);
+  MultiSink sink({file_sink.get(), &tracking_sink});
+  RunOptions run_options;
+  run_options.run_dir = result.run_dir;
+  run_options.data_dir = options.data_dir;
+  run_options.run_id = result.run_id;
+  run_options.resume = options.resume;
+  run_options.threads = options.threads;
+  run_options.interactive = options.interactive;
+  run_options.stop_requested = options.stop_requested;
+  auto trained = Train(config, run_options, sink);
+
+  tracking::RunStatus final_status = tracking::RunStatus::kFinished;
+  if (!trained.ok()) {
+    bool stopped = options.stop_requested != nullptr && options.stop_requested->load();
+    final_status = stopped ? tracking::RunStatus::kKilled : tracking::RunStatus::kFailed;
+    sink.SetTag("mlforge.error", trained.status().message().substr(0, 5000));
+  }
+  core::Status flushed = sink.Flush();
+  core::Status updated =
+      client->store()
+          .UpdateRun(result.run_id, final_status, core::NowMillis(), std::nullopt)
+          .status();
+  if (!trained.ok()) return trained.status();
+  if (!flushed.ok()) spdlog::warn("tracking: {}", flushed.message());
+  MLFORGE_RETURN_IF_ERROR(updated.WithContext("finishing tracking run " + result.run_id));
+  result.train = *trained;
+  return result;
+}
+
+}  // namespace mlforge::train
