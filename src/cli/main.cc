@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddDataCommand(app);
   mlforge::cli::AddTrainCommand(app);
   mlforge::cli::AddPredictCommand(app);
+  mlforge::cli::AddRunsCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

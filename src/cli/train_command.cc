@@ -68,6 +68,7 @@ void AddTrainCommand(CLI::App& app) {
     }
     options.tracking_uri = flags->tracking_uri;
     options.default_tracking_uri = "sqlite:///" + (Home() / "mlruns.db").string();
+    options.default_artifact_root = (Home() / "artifacts").string();
     options.experiment = flags->experiment;
     options.run_name = flags->run_name;
     options.runs_dir = Home() / "runs";

@@ -19,7 +19,8 @@ bool Transient(const core::Status& status) {
 
 core::Result<std::unique_ptr<Client>> Client::Open(std::string tracking_uri,
                                                    const std::string& fallback_uri,
-                                                   ClientOptions options) {
+                                                   ClientOptions options,
+                                                   const std::string& artifact_root) {
   if (tracking_uri.empty()) {
     const char* from_env = std::getenv("MLFLOW_TRACKING_URI");
     tracking_uri = from_env != nullptr && *from_env != '\0' ? from_env : fallback_uri;
@@ -28,7 +29,7 @@ core::Result<std::unique_ptr<Client>> Client::Open(std::string tracking_uri,
     return core::InvalidArgumentError(
         "no tracking URI: pass one or set MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000)");
   }
-  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore(tracking_uri, ""));
+  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, OpenStore(tracking_uri, artifact_root));
   return std::unique_ptr<Client>(new Client(std::move(store), tracking_uri, options));
 }
 

@@ -46,10 +46,13 @@ class Client {
  public:
   // `tracking_uri` as MLflow reads it: "sqlite:///path.db", a bare path, or
   // "http(s)://host:port" (a tracking server). Empty means the environment's
-  // MLFLOW_TRACKING_URI, else `fallback_uri`.
+  // MLFLOW_TRACKING_URI, else `fallback_uri`. `artifact_root` is where a
+  // store opened directly puts new experiments' artifacts (a server decides
+  // for itself).
   static core::Result<std::unique_ptr<Client>> Open(std::string tracking_uri,
                                                     const std::string& fallback_uri = "",
-                                                    ClientOptions options = {});
+                                                    ClientOptions options = {},
+                                                    const std::string& artifact_root = "");
   // Wraps an open store (tests, embedding).
   static std::unique_ptr<Client> ForStore(std::unique_ptr<Store> store, ClientOptions options = {});
 

