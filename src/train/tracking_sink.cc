@@ -55,8 +55,8 @@ void TrackingSink::SetTag(const std::string& key, const std::string& value) {
 
 void TrackingSink::LogInput(const DatasetRef& dataset) {
   tracking::DatasetInput input;
-  input.dataset = {dataset.name, dataset.digest, "local", dataset.source, dataset.schema,
-                   dataset.profile};
+  input.dataset = {dataset.name,   dataset.digest, "local",
+                   dataset.source, dataset.schema, dataset.profile};
   input.tags.push_back({"mlflow.data.context", dataset.context});
   Remember(client_.store().LogInputs(run_id_, {input}));
 }

@@ -47,7 +47,7 @@ if "$mlforge" runs list --tracking-uri "sqlite:///$store" -e e2e --filter "metri
 fi
 
 # SIGTERM mid-run: checkpoint, KILLED, a clear message; then resume.
-"$mlforge" train "$config" "${common[@]}" --run-dir "$out/stopped" --set train.epochs=20 \
+"$mlforge" train "$config" "${common[@]}" --run-dir "$out/stopped" --set train.epochs=6 \
   --set checkpoint.every_steps=5 > "$out/stopped.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do [ -f "$out/stopped/checkpoint.pt" ] && break; sleep 0.05; done
@@ -58,7 +58,7 @@ run_id=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1])
 status() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select status from runs where run_uuid=?', (sys.argv[2],)).fetchone()[0])" "$store" "$run_id"; }
 [ "$(status)" = KILLED ] || { echo "FAIL: status $(status), want KILLED"; exit 1; }
 "$mlforge" train --resume "$out/stopped" --data-dir "$data" --threads 1 --no-progress \
-  --set train.epochs=20 > "$out/resumed.log" 2>&1 || { cat "$out/resumed.log"; exit 1; }
+  --set train.epochs=6 > "$out/resumed.log" 2>&1 || { cat "$out/resumed.log"; exit 1; }
 [ "$(status)" = FINISHED ] || { echo "FAIL: status $(status) after resume"; exit 1; }
-"$mlforge" runs compare "$first_id" "$run_id" --tracking-uri "sqlite:///$store" | grep -q "param\* *train.epochs *1 *20"
+"$mlforge" runs compare "$first_id" "$run_id" --tracking-uri "sqlite:///$store" | grep -q "param\* *train.epochs *1 *6"
 echo "SIGTERM -> KILLED -> resumed -> FINISHED for run $run_id"
