@@ -1,0 +1,13 @@
+# tracking/rest: MLflow's tracking REST API over the Store (joins the
+# mlforge_tracking library; included by ../CMakeLists.txt).
+target_sources(mlforge_tracking PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/mlflow_json.cc
+  ${CMAKE_CURRENT_LIST_DIR}/request_fields.cc
+  ${CMAKE_CURRENT_LIST_DIR}/mlflow_handler.cc
+)
+
+mlforge_test(mlforge_tracking_rest_test
+  ${CMAKE_CURRENT_LIST_DIR}/mlflow_json_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/request_fields_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/mlflow_handler_test.cc
+  LIBS mlforge_tracking)
