@@ -19,6 +19,7 @@ int Fail(const std::string& message);
 void AddDataCommand(CLI::App& app);
 void AddTrainCommand(CLI::App& app);
 void AddPredictCommand(CLI::App& app);
-void AddRunsCommands(CLI::App& app);  // experiments list, runs list|show|compare
+void AddRunsCommands(CLI::App& app);
+void AddServerCommand(CLI::App& app);  // experiments list, runs list|show|compare
 
 }  // namespace mlforge::cli

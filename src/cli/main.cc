@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddTrainCommand(app);
   mlforge::cli::AddPredictCommand(app);
   mlforge::cli::AddRunsCommands(app);
+  mlforge::cli::AddServerCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

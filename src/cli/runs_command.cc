@@ -21,7 +21,7 @@ namespace {
 
 std::unique_ptr<tracking::Client> OpenClient(const std::string& uri) {
   auto client = tracking::Client::Open(uri, "sqlite:///" + (Home() / "mlruns.db").string(), {},
-                                      (Home() / "artifacts").string());
+                                       (Home() / "artifacts").string());
   if (!client.ok()) throw CLI::RuntimeError(Fail(client.status().message()));
   return std::move(client).value();
 }
@@ -60,7 +60,8 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows) {
     std::string line;
     for (size_t column = 0; column < row.size(); ++column) {
       line += row[column];
-      if (column + 1 < row.size()) line += std::string(widths[column] - row[column].size() + 2, ' ');
+      if (column + 1 < row.size())
+        line += std::string(widths[column] - row[column].size() + 2, ' ');
     }
     std::printf("%s\n", line.c_str());
   }
@@ -87,11 +88,11 @@ void AddRunsCommands(CLI::App& app) {
     std::vector<std::vector<std::string>> rows = {{"ID", "NAME", "CREATED", "ARTIFACTS"}};
     std::string token;
     do {
-      auto page = Check(client->store().SearchExperiments(tracking::ViewType::kActiveOnly, 1000,
-                                                           "", {}, token));
+      auto page = Check(
+          client->store().SearchExperiments(tracking::ViewType::kActiveOnly, 1000, "", {}, token));
       for (const auto& experiment : page.experiments) {
-        rows.push_back({experiment.experiment_id, experiment.name,
-                        Time(experiment.creation_time), experiment.artifact_location});
+        rows.push_back({experiment.experiment_id, experiment.name, Time(experiment.creation_time),
+                        experiment.artifact_location});
       }
       token = page.next_page_token;
     } while (!token.empty());
@@ -113,17 +114,19 @@ void AddRunsCommands(CLI::App& app) {
   list->add_option("--tracking-uri", *uri, "Tracking server or store");
   list->add_option("--experiment,-e", list_flags->experiment, "Experiment name (default: Default)");
   list->add_flag("--all", list_flags->all_experiments, "Runs of every experiment");
-  list->add_option("--filter,-f", list_flags->filter,
-                   "MLflow filter, e.g. \"metrics.val_accuracy > 0.98 and params.optimizer.name = 'sgd'\"");
+  list->add_option(
+      "--filter,-f", list_flags->filter,
+      "MLflow filter, e.g. \"metrics.val_accuracy > 0.98 and params.optimizer.name = 'sgd'\"");
   list->add_option("--order-by", list_flags->order_by, "e.g. \"metrics.val_accuracy DESC\"");
   list->add_option("--max", list_flags->max, "At most this many runs (default 50)");
   list->callback([uri, list_flags] {
     auto client = OpenClient(*uri);
     std::vector<std::string> experiment_ids;
     if (list_flags->all_experiments) {
-      auto page = Check(client->store().SearchExperiments(tracking::ViewType::kActiveOnly, 50000,
-                                                           "", {}, ""));
-      for (const auto& experiment : page.experiments) experiment_ids.push_back(experiment.experiment_id);
+      auto page = Check(
+          client->store().SearchExperiments(tracking::ViewType::kActiveOnly, 50000, "", {}, ""));
+      for (const auto& experiment : page.experiments)
+        experiment_ids.push_back(experiment.experiment_id);
     } else {
       experiment_ids.push_back(
           Check(client->store().GetExperimentByName(list_flags->experiment)).experiment_id);
@@ -152,12 +155,12 @@ void AddRunsCommands(CLI::App& app) {
     auto client = OpenClient(*uri);
     auto run = Check(client->store().GetRun(*run_id));
     const auto& info = run.info;
-    std::printf("run        %s (%s)\nexperiment %s\nstatus     %s\nstarted    %s\nended      %s\n"
-                "user       %s\nartifacts  %s\n",
-                info.run_id.c_str(), info.run_name.c_str(), info.experiment_id.c_str(),
-                std::string(tracking::RunStatusName(info.status)).c_str(),
-                Time(info.start_time).c_str(), Time(info.end_time.value_or(0)).c_str(),
-                info.user_id.c_str(), info.artifact_uri.c_str());
+    std::printf(
+        "run        %s (%s)\nexperiment %s\nstatus     %s\nstarted    %s\nended      %s\n"
+        "user       %s\nartifacts  %s\n",
+        info.run_id.c_str(), info.run_name.c_str(), info.experiment_id.c_str(),
+        std::string(tracking::RunStatusName(info.status)).c_str(), Time(info.start_time).c_str(),
+        Time(info.end_time.value_or(0)).c_str(), info.user_id.c_str(), info.artifact_uri.c_str());
     auto section = [](const char* title, std::vector<std::vector<std::string>> rows) {
       if (rows.empty()) return;
       std::sort(rows.begin(), rows.end());
@@ -172,7 +175,8 @@ void AddRunsCommands(CLI::App& app) {
     }
     for (const auto& tag : run.data.tags) tags.push_back({tag.key, tag.value});
     for (const auto& input : run.inputs.dataset_inputs) {
-      inputs.push_back({input.dataset.name, "digest " + input.dataset.digest, input.dataset.source});
+      inputs.push_back(
+          {input.dataset.name, "digest " + input.dataset.digest, input.dataset.source});
     }
     section("params", params);
     section("metrics (latest)", metrics);

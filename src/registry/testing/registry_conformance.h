@@ -1,0 +1,29 @@
+#pragma once
+
+// The registry conformance suite's view of a backend: how to open a
+// RegistryStore whose data lives in (or is named by) a folder. Opening twice
+// with the same folder must give the same data, so the suite can check
+// durability across reopen. registry_store_conformance_test.cc instantiates
+// the suite once per backend (SQLite today; PostgreSQL joins the same way).
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "core/status.h"
+#include "registry/registry_store.h"
+
+namespace mlforge::registry::testing {
+
+struct RegistryBackend {
+  std::string name;  // a test-name-safe word: "Sqlite", "Postgres"
+  std::function<core::Result<std::unique_ptr<RegistryStore>>(const std::filesystem::path& folder)>
+      open;
+};
+
+// So GoogleTest prints a backend by name.
+inline void PrintTo(const RegistryBackend& backend, std::ostream* out) { *out << backend.name; }
+
+}  // namespace mlforge::registry::testing
