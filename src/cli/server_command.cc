@@ -55,12 +55,12 @@ void AddServerCommand(CLI::App& app) {
                                 ? "sqlite:///" + (Home() / "mlruns.db").string()
                                 : flags->backend_store_uri;
     if (uri.rfind("sqlite:", 0) != 0 && uri.find("://") != std::string::npos) {
-      throw CLI::RuntimeError(Fail("--backend-store-uri " + uri +
-                                   ": only sqlite:///PATH is supported so far"));
+      throw CLI::RuntimeError(
+          Fail("--backend-store-uri " + uri + ": only sqlite:///PATH is supported so far"));
     }
-    const std::filesystem::path artifacts = flags->artifacts_destination.empty()
-                                                ? Home() / "artifacts"
-                                                : std::filesystem::path(flags->artifacts_destination);
+    const std::filesystem::path artifacts =
+        flags->artifacts_destination.empty() ? Home() / "artifacts"
+                                             : std::filesystem::path(flags->artifacts_destination);
     // New experiments put artifacts behind this server's proxy, as MLflow's
     // server does with --artifacts-destination.
     auto store = tracking::OpenStore(uri, "mlflow-artifacts:/");

@@ -12,6 +12,7 @@
 #include "registry/search_filter.h"
 #include "registry/validation.h"
 #include "tracking/page_token.h"
+#include "tracking/sqlite/connection_pool.h"
 #include "tracking/sqlite/sqlite_connection.h"
 
 namespace mlforge::registry {
@@ -491,56 +492,20 @@ int SqliteRegistryStore::LatestSchemaVersion() { return static_cast<int>(kMigrat
 
 SqliteRegistryStore::SqliteRegistryStore(std::string path, Options options,
                                          std::unique_ptr<Connection> writer)
-    : path_(std::move(path)),
-      options_(options),
-      in_memory_(path_ == kInMemory),
-      writer_(std::move(writer)) {}
+    : pool_(std::make_unique<tracking::sqlite_internal::ConnectionPool>(
+          std::move(path),
+          tracking::sqlite_internal::ConnectionOptions{options.synchronous_full,
+                                                       options.busy_timeout_ms},
+          options.max_idle_readers, std::move(writer))) {}
 
 SqliteRegistryStore::~SqliteRegistryStore() = default;
 
 core::Status SqliteRegistryStore::Write(const std::function<core::Status(Connection&)>& body) {
-  std::lock_guard<std::mutex> lock(writer_mutex_);
-  MLFORGE_ASSIGN_OR_RETURN(auto transaction,
-                           Transaction::Begin(*writer_, Transaction::Kind::kWrite));
-  MLFORGE_RETURN_IF_ERROR(body(*writer_));
-  return transaction->Commit();
+  return pool_->Write(body);
 }
 
 core::Status SqliteRegistryStore::Read(const std::function<core::Status(Connection&)>& body) {
-  auto run_in_snapshot = [&body](Connection& connection) -> core::Status {
-    MLFORGE_ASSIGN_OR_RETURN(auto transaction,
-                             Transaction::Begin(connection, Transaction::Kind::kRead));
-    MLFORGE_RETURN_IF_ERROR(body(connection));
-    return transaction->Commit();
-  };
-  if (in_memory_) {
-    std::lock_guard<std::mutex> lock(writer_mutex_);
-    return run_in_snapshot(*writer_);
-  }
-  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, TakeReader());
-  core::Status status = run_in_snapshot(*reader);
-  ReturnReader(std::move(reader));
-  return status;
-}
-
-core::Result<std::unique_ptr<Connection>> SqliteRegistryStore::TakeReader() {
-  {
-    std::lock_guard<std::mutex> lock(readers_mutex_);
-    if (!idle_readers_.empty()) {
-      std::unique_ptr<Connection> reader = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-      return reader;
-    }
-  }
-  // Opening is file I/O: outside the lock.
-  return Connection::Open(path_, {options_.synchronous_full, options_.busy_timeout_ms});
-}
-
-void SqliteRegistryStore::ReturnReader(std::unique_ptr<Connection> reader) {
-  std::lock_guard<std::mutex> lock(readers_mutex_);
-  if (static_cast<int>(idle_readers_.size()) < options_.max_idle_readers) {
-    idle_readers_.push_back(std::move(reader));
-  }
+  return pool_->Read(body);
 }
 
 // ---- registered models -----------------------------------------------------------

@@ -23,7 +23,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +32,7 @@
 
 namespace mlforge::tracking::sqlite_internal {
 class Connection;
+class ConnectionPool;
 }  // namespace mlforge::tracking::sqlite_internal
 
 namespace mlforge::registry {
@@ -117,25 +117,13 @@ class SqliteRegistryStore final : public RegistryStore {
   SqliteRegistryStore(std::string path, Options options, std::unique_ptr<Connection> writer);
 
   // Runs `body` in one IMMEDIATE transaction on the writer connection,
-  // committing when it returns OK. Takes writer_mutex_.
+  // committing when it returns OK (see tracking::sqlite_internal::ConnectionPool).
   core::Status Write(const std::function<core::Status(Connection&)>& body);
   // Runs `body` in one read snapshot on a reader connection (the writer,
-  // under writer_mutex_, for an in-memory database).
+  // under its mutex, for an in-memory database).
   core::Status Read(const std::function<core::Status(Connection&)>& body);
 
-  core::Result<std::unique_ptr<Connection>> TakeReader();
-  void ReturnReader(std::unique_ptr<Connection> reader);
-
-  // Fixed at construction.
-  const std::string path_;
-  const Options options_;
-  const bool in_memory_;
-
-  std::mutex writer_mutex_;
-  std::unique_ptr<Connection> writer_;  // guarded by writer_mutex_
-
-  std::mutex readers_mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mutex_
+  const std::unique_ptr<tracking::sqlite_internal::ConnectionPool> pool_;
 };
 
 }  // namespace mlforge::registry

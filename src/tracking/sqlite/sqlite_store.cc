@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "tracking/page_token.h"
 #include "tracking/search_filter.h"
+#include "tracking/sqlite/connection_pool.h"
 #include "tracking/sqlite/filter_sql.h"
 #include "tracking/sqlite/sqlite_connection.h"
 #include "tracking/validation.h"
@@ -521,60 +522,22 @@ int SqliteStore::LatestSchemaVersion() { return static_cast<int>(kMigrations.siz
 
 SqliteStore::SqliteStore(std::string path, std::string artifact_root, Options options,
                          std::unique_ptr<Connection> writer)
-    : path_(std::move(path)),
-      artifact_root_(std::move(artifact_root)),
-      options_(options),
-      in_memory_(path_ == kInMemory),
-      writer_(std::move(writer)) {}
+    : artifact_root_(std::move(artifact_root)),
+      pool_(std::make_unique<sqlite_internal::ConnectionPool>(
+          std::move(path),
+          sqlite_internal::ConnectionOptions{options.synchronous_full, options.busy_timeout_ms},
+          options.max_idle_readers, std::move(writer))) {}
 
 SqliteStore::~SqliteStore() = default;
 
 // ---- connections -------------------------------------------------------------------
 
 core::Status SqliteStore::Write(const std::function<core::Status(Connection&)>& body) {
-  std::lock_guard<std::mutex> lock(writer_mutex_);
-  MLFORGE_ASSIGN_OR_RETURN(auto transaction,
-                           Transaction::Begin(*writer_, Transaction::Kind::kWrite));
-  MLFORGE_RETURN_IF_ERROR(body(*writer_));
-  return transaction->Commit();
+  return pool_->Write(body);
 }
 
 core::Status SqliteStore::Read(const std::function<core::Status(Connection&)>& body) {
-  auto run_in_snapshot = [&body](Connection& connection) -> core::Status {
-    MLFORGE_ASSIGN_OR_RETURN(auto transaction,
-                             Transaction::Begin(connection, Transaction::Kind::kRead));
-    MLFORGE_RETURN_IF_ERROR(body(connection));
-    return transaction->Commit();
-  };
-  if (in_memory_) {
-    std::lock_guard<std::mutex> lock(writer_mutex_);
-    return run_in_snapshot(*writer_);
-  }
-  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, TakeReader());
-  core::Status status = run_in_snapshot(*reader);
-  ReturnReader(std::move(reader));
-  return status;
-}
-
-core::Result<std::unique_ptr<Connection>> SqliteStore::TakeReader() {
-  {
-    std::lock_guard<std::mutex> lock(readers_mutex_);
-    if (!idle_readers_.empty()) {
-      std::unique_ptr<Connection> reader = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-      return reader;
-    }
-  }
-  // Opening happens outside the lock: it is file I/O.
-  return Connection::Open(path_, {options_.synchronous_full, options_.busy_timeout_ms});
-}
-
-void SqliteStore::ReturnReader(std::unique_ptr<Connection> reader) {
-  std::lock_guard<std::mutex> lock(readers_mutex_);
-  if (static_cast<int>(idle_readers_.size()) < options_.max_idle_readers) {
-    idle_readers_.push_back(std::move(reader));
-  }
-  // Otherwise the connection closes here; closing an idle one is cheap.
+  return pool_->Read(body);
 }
 
 // ---- experiments -------------------------------------------------------------------

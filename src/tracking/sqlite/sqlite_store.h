@@ -29,7 +29,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +41,7 @@ namespace mlforge::tracking {
 
 namespace sqlite_internal {
 class Connection;
+class ConnectionPool;
 }  // namespace sqlite_internal
 
 class SqliteStore final : public Store {
@@ -122,27 +122,17 @@ class SqliteStore final : public Store {
               std::unique_ptr<sqlite_internal::Connection> writer);
 
   // Runs `body` inside one write transaction on the writer connection,
-  // committing when it returns OK and rolling back otherwise. Takes
-  // writer_mutex_.
+  // committing when it returns OK and rolling back otherwise (see
+  // sqlite_internal::ConnectionPool::Write).
   core::Status Write(const std::function<core::Status(sqlite_internal::Connection&)>& body);
   // Runs `body` inside one read snapshot on a reader connection (the writer
-  // connection, under writer_mutex_, for an in-memory database).
+  // connection, under its mutex, for an in-memory database).
   core::Status Read(const std::function<core::Status(sqlite_internal::Connection&)>& body);
 
-  core::Result<std::unique_ptr<sqlite_internal::Connection>> TakeReader();
-  void ReturnReader(std::unique_ptr<sqlite_internal::Connection> reader);
-
   // Fixed at construction.
-  const std::string path_;
   const std::string artifact_root_;
-  const Options options_;
-  const bool in_memory_;
 
-  std::mutex writer_mutex_;
-  std::unique_ptr<sqlite_internal::Connection> writer_;  // guarded by writer_mutex_
-
-  std::mutex readers_mutex_;
-  std::vector<std::unique_ptr<sqlite_internal::Connection>> idle_readers_;  // readers_mutex_
+  const std::unique_ptr<sqlite_internal::ConnectionPool> pool_;
 };
 
 }  // namespace mlforge::tracking

@@ -1,32 +1,11 @@
 #pragma once
 
-// A fresh folder under the system temp folder, removed with everything in it
-// when the object goes out of scope. For tests only.
+// The shared test folder helper, under this subsystem's testing namespace.
 
-#include <filesystem>
-#include <string>
-
-#include "core/ids.h"
+#include "core/testing/temp_dir.h"
 
 namespace mlforge::tracking::testing {
 
-class ScopedTempDir {
- public:
-  explicit ScopedTempDir(const std::string& prefix = "mlforge-tracking-test")
-      : path_(std::filesystem::temp_directory_path() / (prefix + "-" + core::NewId())) {
-    std::filesystem::create_directories(path_);
-  }
-  ~ScopedTempDir() {
-    std::error_code error;
-    std::filesystem::remove_all(path_, error);
-  }
-  ScopedTempDir(const ScopedTempDir&) = delete;
-  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ScopedTempDir = core::testing::ScopedTempDir;
 
 }  // namespace mlforge::tracking::testing

@@ -1,0 +1,64 @@
+#pragma once
+
+// The connections of one SQLite database, shared by the SQLite stores
+// (tracking's SqliteStore and the registry's SqliteRegistryStore): one
+// writer connection behind a mutex that runs every write as one IMMEDIATE
+// transaction, and a pool of idle reader connections that run each read in
+// its own snapshot, so readers never wait for the writer. A private
+// in-memory database has only the writer connection, so its reads run
+// there, under the writer's mutex. Private to the SQLite stores.
+//
+// Thread-safe.
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "tracking/sqlite/sqlite_connection.h"
+
+namespace mlforge::tracking::sqlite_internal {
+
+class ConnectionPool {
+ public:
+  // The path of a private in-memory database.
+  static constexpr std::string_view kInMemory = ":memory:";
+
+  // Takes `writer`, already open on `path` (migrations applied). Readers are
+  // opened on `path` with `options` when needed; at most `max_idle_readers`
+  // idle ones are kept.
+  ConnectionPool(std::string path, ConnectionOptions options, int max_idle_readers,
+                 std::unique_ptr<Connection> writer);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Runs `body` inside one write transaction (BEGIN IMMEDIATE) on the writer
+  // connection, committing when it returns OK and rolling back otherwise.
+  // Takes the writer's mutex.
+  core::Status Write(const std::function<core::Status(Connection&)>& body);
+  // Runs `body` inside one read snapshot on a reader connection (the writer
+  // connection, under its mutex, for an in-memory database).
+  core::Status Read(const std::function<core::Status(Connection&)>& body);
+
+ private:
+  core::Result<std::unique_ptr<Connection>> TakeReader();
+  void ReturnReader(std::unique_ptr<Connection> reader);
+
+  // Fixed at construction.
+  const std::string path_;
+  const ConnectionOptions options_;
+  const int max_idle_readers_;
+  const bool in_memory_;
+
+  std::mutex writer_mutex_;
+  std::unique_ptr<Connection> writer_;  // guarded by writer_mutex_
+
+  std::mutex readers_mutex_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mutex_
+};
+
+}  // namespace mlforge::tracking::sqlite_internal

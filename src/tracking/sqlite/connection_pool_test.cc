@@ -1,0 +1,157 @@
+// The ConnectionPool shared by the SQLite stores: writes serialise on the
+// writer and are visible to later reads, readers work from several threads
+// at once, and an in-memory database runs everything on its one connection.
+
+#include "tracking/sqlite/connection_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tracking/sqlite/sqlite_connection.h"
+#include "tracking/testing/temp_dir.h"
+
+namespace mlforge::tracking::sqlite_internal {
+namespace {
+
+using tracking::testing::ScopedTempDir;
+
+// A pool on `path` with a table `counter(value)` holding one row of 0.
+std::unique_ptr<ConnectionPool> MakePool(const std::string& path, int max_idle_readers = 2) {
+  ConnectionOptions options;
+  auto writer = Connection::Open(path, options);
+  EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+  if (!writer.ok()) return nullptr;
+  EXPECT_TRUE((*writer)
+                  ->Exec("CREATE TABLE counter (value INTEGER NOT NULL);"
+                         "INSERT INTO counter (value) VALUES (0);")
+                  .ok());
+  return std::make_unique<ConnectionPool>(path, options, max_idle_readers, std::move(*writer));
+}
+
+core::Status Increment(ConnectionPool& pool) {
+  return pool.Write([](Connection& connection) -> core::Status {
+    // Read, then write back: only correct when writes are serialised.
+    MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare("SELECT value FROM counter"));
+    MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return core::InternalError("no counter row");
+    int64_t value = select.ColumnInt(0);
+    MLFORGE_ASSIGN_OR_RETURN(Statement update, connection.Prepare("UPDATE counter SET value = ?"));
+    update.Bind(1, value + 1);
+    return update.Run();
+  });
+}
+
+core::Result<int64_t> ReadCounter(ConnectionPool& pool) {
+  int64_t value = -1;
+  MLFORGE_RETURN_IF_ERROR(pool.Read([&value](Connection& connection) -> core::Status {
+    MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare("SELECT value FROM counter"));
+    MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return core::InternalError("no counter row");
+    value = select.ColumnInt(0);
+    return core::Status::Ok();
+  }));
+  return value;
+}
+
+TEST(ConnectionPoolTest, WritesAreSerialisedAndVisibleToLaterReads) {
+  ScopedTempDir folder;
+  auto pool = MakePool((folder.path() / "pool.db").string());
+  ASSERT_NE(pool, nullptr);
+
+  constexpr int kThreads = 4;
+  constexpr int kWritesPerThread = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kWritesPerThread; ++i) {
+        if (!Increment(*pool).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  auto value = ReadCounter(*pool);
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, kThreads * kWritesPerThread);
+}
+
+TEST(ConnectionPoolTest, FailedWriteRollsBack) {
+  ScopedTempDir folder;
+  auto pool = MakePool((folder.path() / "pool.db").string());
+  ASSERT_NE(pool, nullptr);
+
+  core::Status status = pool->Write([](Connection& connection) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(connection.Exec("UPDATE counter SET value = 42"));
+    return core::InvalidArgumentError("give up");
+  });
+  EXPECT_EQ(status.code(), core::StatusCode::kInvalidArgument);
+  auto value = ReadCounter(*pool);
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, 0);
+}
+
+TEST(ConnectionPoolTest, ConcurrentReadersFromSeveralThreads) {
+  ScopedTempDir folder;
+  // Fewer idle readers than threads, so some connections are opened and
+  // closed along the way.
+  auto pool = MakePool((folder.path() / "pool.db").string(), /*max_idle_readers=*/2);
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(Increment(*pool).ok());
+
+  constexpr int kThreads = 6;
+  constexpr int kReadsPerThread = 20;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kReadsPerThread; ++i) {
+        auto value = ReadCounter(*pool);
+        if (!value.ok() || *value < 1) ++wrong;
+      }
+    });
+  }
+  // A writer alongside the readers: readers never see an uncommitted value.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Increment(*pool).ok());
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+
+  auto value = ReadCounter(*pool);
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, 11);
+}
+
+TEST(ConnectionPoolTest, InMemoryDatabaseReadsOnTheWriter) {
+  // A private in-memory database exists only on its one connection, so
+  // reads must see what the writer wrote, from any thread.
+  auto pool = MakePool(std::string(ConnectionPool::kInMemory));
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(Increment(*pool).ok());
+
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10; ++i) {
+        if (!Increment(*pool).ok()) ++wrong;
+        auto value = ReadCounter(*pool);
+        if (!value.ok() || *value < 1) ++wrong;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
+
+  auto value = ReadCounter(*pool);
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, 31);
+}
+
+}  // namespace
+}  // namespace mlforge::tracking::sqlite_internal
