@@ -90,41 +90,6 @@ core::Status VersionNotFound(std::string_view name, int64_t version) {
                              ", version=" + std::to_string(version) + ") not found");
 }
 
-core::Status ApplyMigrations(Connection& connection) {
-  MLFORGE_ASSIGN_OR_RETURN(auto transaction,
-                           Transaction::Begin(connection, Transaction::Kind::kWrite));
-  MLFORGE_RETURN_IF_ERROR(connection.Exec(
-      "CREATE TABLE IF NOT EXISTS registry_schema_version (version INTEGER NOT NULL)"));
-  int64_t version = 0;
-  {
-    MLFORGE_ASSIGN_OR_RETURN(Statement select,
-                             connection.Prepare("SELECT version FROM registry_schema_version"));
-    MLFORGE_ASSIGN_OR_RETURN(bool found, select.Step());
-    if (found) {
-      version = select.ColumnInt(0);
-    } else {
-      MLFORGE_RETURN_IF_ERROR(connection.Exec("INSERT INTO registry_schema_version VALUES (0)"));
-    }
-  }
-  if (version > static_cast<int64_t>(kMigrations.size())) {
-    return core::FailedPreconditionError(
-        "The model registry tables have schema version " + std::to_string(version) +
-        ", newer than this mlforge understands (" + std::to_string(kMigrations.size()) +
-        "); upgrade mlforge to open them");
-  }
-  for (int64_t next = version; next < static_cast<int64_t>(kMigrations.size()); ++next) {
-    core::Status applied = connection.Exec(kMigrations[static_cast<size_t>(next)]);
-    if (!applied.ok()) {
-      return applied.WithContext("applying registry schema migration " + std::to_string(next + 1));
-    }
-    MLFORGE_ASSIGN_OR_RETURN(Statement update,
-                             connection.Prepare("UPDATE registry_schema_version SET version = ?"));
-    update.Bind(1, next + 1);
-    MLFORGE_RETURN_IF_ERROR(update.Run());
-  }
-  return transaction->Commit();
-}
-
 // ---- lookups ---------------------------------------------------------------
 
 core::Result<int64_t> FindModelId(Connection& connection, std::string_view name) {
@@ -484,7 +449,8 @@ core::Result<std::unique_ptr<RegistryStore>> SqliteRegistryStore::Open(const std
   MLFORGE_ASSIGN_OR_RETURN(
       std::unique_ptr<Connection> writer,
       Connection::Open(path, {options.synchronous_full, options.busy_timeout_ms}));
-  MLFORGE_RETURN_IF_ERROR(ApplyMigrations(*writer));
+  MLFORGE_RETURN_IF_ERROR(
+      ApplyMigrations(*writer, "registry_schema_version", kMigrations, "model registry"));
   return std::unique_ptr<RegistryStore>(new SqliteRegistryStore(path, options, std::move(writer)));
 }
 

@@ -267,4 +267,43 @@ core::Status Transaction::Commit() {
   return core::Status::Ok();
 }
 
+core::Status ApplyMigrations(Connection& connection, std::string_view version_table,
+                             std::span<const std::string_view> migrations,
+                             std::string_view subject) {
+  const std::string table(version_table);
+  MLFORGE_ASSIGN_OR_RETURN(auto transaction,
+                           Transaction::Begin(connection, Transaction::Kind::kWrite));
+  MLFORGE_RETURN_IF_ERROR(
+      connection.Exec("CREATE TABLE IF NOT EXISTS " + table + " (version INTEGER NOT NULL)"));
+  int64_t version = 0;
+  {
+    MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare("SELECT version FROM " + table));
+    MLFORGE_ASSIGN_OR_RETURN(bool found, select.Step());
+    if (found) {
+      version = select.ColumnInt(0);
+    } else {
+      MLFORGE_RETURN_IF_ERROR(connection.Exec("INSERT INTO " + table + " VALUES (0)"));
+    }
+  }
+  const auto latest = static_cast<int64_t>(migrations.size());
+  if (version > latest) {
+    return core::FailedPreconditionError(
+        "The " + std::string(subject) + " tables have schema version " + std::to_string(version) +
+        ", newer than this mlforge understands (" + std::to_string(latest) +
+        "); upgrade mlforge to open them");
+  }
+  for (int64_t next = version; next < latest; ++next) {
+    core::Status applied = connection.Exec(std::string(migrations[static_cast<size_t>(next)]));
+    if (!applied.ok()) {
+      return applied.WithContext("applying " + std::string(subject) + " schema migration " +
+                                 std::to_string(next + 1));
+    }
+    MLFORGE_ASSIGN_OR_RETURN(Statement update,
+                             connection.Prepare("UPDATE " + table + " SET version = ?"));
+    update.Bind(1, next + 1);
+    MLFORGE_RETURN_IF_ERROR(update.Run());
+  }
+  return transaction->Commit();
+}
+
 }  // namespace mlforge::tracking::sqlite_internal

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -129,5 +130,15 @@ class Transaction {
 // exactly one character, everything else itself (ASCII letters ignoring case
 // when `ignore_case`).
 bool LikeMatch(std::string_view text, std::string_view pattern, bool ignore_case);
+
+// Brings one part's tables to the newest schema. `version_table` (a fixed
+// name, never user input) records how many of `migrations` have run; the rest
+// run in order inside one write transaction, so a crash leaves the old schema
+// or the new one. A database whose version is beyond `migrations` is
+// FailedPrecondition: an older mlforge must not write to a newer schema.
+// `subject` names the part in messages ("tracking", "model registry").
+core::Status ApplyMigrations(Connection& connection, std::string_view version_table,
+                             std::span<const std::string_view> migrations,
+                             std::string_view subject);
 
 }  // namespace mlforge::tracking::sqlite_internal

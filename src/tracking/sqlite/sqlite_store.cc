@@ -430,41 +430,6 @@ core::Status UpsertTags(Connection& connection, std::string_view run_id,
   return core::Status::Ok();
 }
 
-core::Status ApplyMigrations(Connection& connection) {
-  MLFORGE_ASSIGN_OR_RETURN(auto transaction,
-                           Transaction::Begin(connection, Transaction::Kind::kWrite));
-  MLFORGE_RETURN_IF_ERROR(
-      connection.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
-  int64_t version = 0;
-  {
-    MLFORGE_ASSIGN_OR_RETURN(Statement select,
-                             connection.Prepare("SELECT version FROM schema_version"));
-    MLFORGE_ASSIGN_OR_RETURN(bool found, select.Step());
-    if (found) {
-      version = select.ColumnInt(0);
-    } else {
-      MLFORGE_RETURN_IF_ERROR(connection.Exec("INSERT INTO schema_version VALUES (0)"));
-    }
-  }
-  if (version > static_cast<int64_t>(kMigrations.size())) {
-    return core::FailedPreconditionError(
-        "The tracking database has schema version " + std::to_string(version) +
-        ", newer than this mlforge understands (" + std::to_string(kMigrations.size()) +
-        "); upgrade mlforge to open it");
-  }
-  for (int64_t next = version; next < static_cast<int64_t>(kMigrations.size()); ++next) {
-    core::Status applied = connection.Exec(kMigrations[static_cast<size_t>(next)]);
-    if (!applied.ok()) {
-      return applied.WithContext("applying tracking schema migration " + std::to_string(next + 1));
-    }
-    MLFORGE_ASSIGN_OR_RETURN(Statement update,
-                             connection.Prepare("UPDATE schema_version SET version = ?"));
-    update.Bind(1, next + 1);
-    MLFORGE_RETURN_IF_ERROR(update.Run());
-  }
-  return transaction->Commit();
-}
-
 core::Status EnsureDefaultExperiment(Connection& connection, std::string_view artifact_root) {
   MLFORGE_ASSIGN_OR_RETURN(auto transaction,
                            Transaction::Begin(connection, Transaction::Kind::kWrite));
@@ -511,7 +476,7 @@ core::Result<std::unique_ptr<Store>> SqliteStore::Open(const std::string& path,
                                                         options.busy_timeout_ms};
   MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                            Connection::Open(path, connection_options));
-  MLFORGE_RETURN_IF_ERROR(ApplyMigrations(*writer));
+  MLFORGE_RETURN_IF_ERROR(ApplyMigrations(*writer, "schema_version", kMigrations, "tracking"));
   std::string root = default_artifact_root.empty() ? std::string(kDefaultArtifactRoot)
                                                    : std::string(default_artifact_root);
   MLFORGE_RETURN_IF_ERROR(EnsureDefaultExperiment(*writer, root));
