@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "tracking/rest/rest_store.h"
 #include "tracking/sqlite/sqlite_store.h"
 
 namespace mlforge::tracking {
@@ -36,10 +37,14 @@ core::Result<std::unique_ptr<Store>> OpenStore(std::string_view uri,
         "The PostgreSQL tracking store is not available in this build yet; use a SQLite store "
         "(sqlite:///mlflow.db) for now");
   }
+  if (scheme == "http" || scheme == "https") {
+    // A tracking server; it owns the artifact root.
+    return rest::RestStore::Open(uri);
+  }
   return core::InvalidArgumentError("Unsupported tracking store URI scheme '" +
                                     std::string(scheme) +
-                                    "'. Supported: sqlite:// (or a bare file path) and, soon, "
-                                    "postgresql://");
+                                    "'. Supported: sqlite:// (or a bare file path), http:// (a "
+                                    "tracking server) and, soon, postgresql://");
 }
 
 }  // namespace mlforge::tracking

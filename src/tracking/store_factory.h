@@ -8,6 +8,9 @@
 //   /abs/path.db  relative.db     a bare path: a SQLite file
 //   postgresql://...  postgres://...  postgresql+driver://...
 //                                 Unimplemented for now
+//   http://host:port[/prefix]     a tracking server, over MLflow's REST API
+//                                 (tracking/rest/rest_store.h); https://
+//                                 is Unimplemented for now
 //
 // These are SQLAlchemy's (and so MLflow's) URI rules: after "sqlite://"
 // comes "/" and the path, so three slashes start a relative path and four an
@@ -16,7 +19,8 @@
 //
 // `default_artifact_root` is where new experiments put artifacts when they
 // name no location ("<root>/<experiment id>"); it is stored as given, so
-// pass a URI ("file:///data/mlruns", "mlflow-artifacts:/") or a path.
+// pass a URI ("file:///data/mlruns", "mlflow-artifacts:/") or a path. A
+// tracking server (http://) ignores it: the server's store decides.
 
 #include <memory>
 #include <string_view>

@@ -1,6 +1,9 @@
 #include "tracking/rest/mlflow_json.h"
 
+#include <charconv>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <string>
 
 namespace mlforge::tracking::rest {
@@ -215,6 +218,237 @@ net::HttpResponse MlflowErrorResponse(const core::Status& status) {
 
 net::HttpResponse MlflowJsonResponse(const Json& body) {
   return net::HttpResponse::Json(200, DumpJson(body));
+}
+
+// ---- Entities from JSON ---------------------------------------------------
+
+namespace {
+
+core::Status WrongType(std::string_view field, std::string_view expected, const Json& value) {
+  return core::InvalidArgumentError("Field '" + std::string(field) + "' must be " +
+                                    std::string(expected) + ", got " + DumpJson(value));
+}
+
+core::Status ReadString(const Json& json, std::string_view field, std::string& out) {
+  auto found = json.find(field);
+  if (found == json.end() || found->is_null()) return core::Status();
+  if (!found->is_string()) return WrongType(field, "a string", *found);
+  out = found->get<std::string>();
+  return core::Status();
+}
+
+core::Result<std::optional<int64_t>> ReadInt64(const Json& json, std::string_view field) {
+  auto found = json.find(field);
+  if (found == json.end() || found->is_null()) return std::optional<int64_t>();
+  if (found->is_number_integer()) return std::optional<int64_t>(found->get<int64_t>());
+  if (found->is_string()) {
+    const std::string& text = found->get_ref<const std::string&>();
+    int64_t value = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error == std::errc() && end == text.data() + text.size() && !text.empty()) {
+      return std::optional<int64_t>(value);
+    }
+  }
+  return WrongType(field, "an int64", *found);
+}
+
+core::Status ReadInt64Into(const Json& json, std::string_view field, int64_t& out) {
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<int64_t> value, ReadInt64(json, field));
+  if (value.has_value()) out = *value;
+  return core::Status();
+}
+
+// The elements of list `field` (absent or null: none).
+core::Result<const Json*> ReadList(const Json& json, std::string_view field) {
+  static const Json kEmpty = Json::array();
+  auto found = json.find(field);
+  if (found == json.end() || found->is_null()) return &kEmpty;
+  if (!found->is_array()) return WrongType(field, "a list", *found);
+  return &*found;
+}
+
+template <typename T>
+core::Result<std::vector<T>> KeyValueList(const Json& json, std::string_view field) {
+  MLFORGE_ASSIGN_OR_RETURN(const Json* list, ReadList(json, field));
+  std::vector<T> out;
+  out.reserve(list->size());
+  for (const Json& entry : *list) {
+    if (!entry.is_object()) return WrongType(field, "a list of objects", entry);
+    T item;
+    MLFORGE_RETURN_IF_ERROR(ReadString(entry, "key", item.key));
+    MLFORGE_RETURN_IF_ERROR(ReadString(entry, "value", item.value));
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+core::Status RequireObject(const Json& json, std::string_view what) {
+  if (json.is_object()) return core::Status();
+  return core::InvalidArgumentError("Expected " + std::string(what) + " to be a JSON object, got " +
+                                    DumpJson(json));
+}
+
+}  // namespace
+
+core::Result<double> DoubleFromJson(const Json& json) {
+  if (json.is_number()) return json.get<double>();
+  if (json.is_string()) {
+    const std::string& text = json.get_ref<const std::string&>();
+    if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (text == "Infinity") return std::numeric_limits<double>::infinity();
+    if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+  }
+  return core::InvalidArgumentError(
+      "Expected a number, \"NaN\", \"Infinity\" or \"-Infinity\", got " + DumpJson(json));
+}
+
+core::Result<Experiment> ExperimentFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "an experiment"));
+  Experiment experiment;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "experiment_id", experiment.experiment_id));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "name", experiment.name));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "artifact_location", experiment.artifact_location));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "lifecycle_stage", experiment.lifecycle_stage));
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "creation_time", experiment.creation_time));
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "last_update_time", experiment.last_update_time));
+  MLFORGE_ASSIGN_OR_RETURN(experiment.tags, KeyValueList<ExperimentTag>(json, "tags"));
+  return experiment;
+}
+
+core::Result<RunInfo> RunInfoFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "a run info"));
+  RunInfo info;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "run_id", info.run_id));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "run_uuid", info.run_uuid));
+  if (info.run_id.empty()) info.run_id = info.run_uuid;
+  if (info.run_uuid.empty()) info.run_uuid = info.run_id;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "experiment_id", info.experiment_id));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "run_name", info.run_name));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "user_id", info.user_id));
+  std::string status;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "status", status));
+  if (!status.empty()) {
+    MLFORGE_ASSIGN_OR_RETURN(info.status, ParseRunStatus(status));
+  }
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "start_time", info.start_time));
+  MLFORGE_ASSIGN_OR_RETURN(info.end_time, ReadInt64(json, "end_time"));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "artifact_uri", info.artifact_uri));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "lifecycle_stage", info.lifecycle_stage));
+  return info;
+}
+
+core::Result<Metric> MetricFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "a metric"));
+  Metric metric;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "key", metric.key));
+  auto value = json.find("value");
+  if (value != json.end() && !value->is_null()) {
+    MLFORGE_ASSIGN_OR_RETURN(metric.value, DoubleFromJson(*value));
+  }
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "timestamp", metric.timestamp));
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "step", metric.step));
+  return metric;
+}
+
+core::Result<DatasetInput> DatasetInputFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "a dataset input"));
+  DatasetInput input;
+  MLFORGE_ASSIGN_OR_RETURN(input.tags, KeyValueList<InputTag>(json, "tags"));
+  auto found = json.find("dataset");
+  if (found != json.end() && !found->is_null()) {
+    MLFORGE_RETURN_IF_ERROR(RequireObject(*found, "a dataset"));
+    Dataset& dataset = input.dataset;
+    MLFORGE_RETURN_IF_ERROR(ReadString(*found, "name", dataset.name));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*found, "digest", dataset.digest));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*found, "source_type", dataset.source_type));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*found, "source", dataset.source));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*found, "schema", dataset.schema));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*found, "profile", dataset.profile));
+  }
+  return input;
+}
+
+core::Result<Run> RunFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "a run"));
+  Run run;
+  auto info = json.find("info");
+  if (info != json.end()) {
+    MLFORGE_ASSIGN_OR_RETURN(run.info, RunInfoFromJson(*info));
+  }
+  auto data = json.find("data");
+  if (data != json.end() && !data->is_null()) {
+    MLFORGE_RETURN_IF_ERROR(RequireObject(*data, "run data"));
+    MLFORGE_ASSIGN_OR_RETURN(const Json* metrics, ReadList(*data, "metrics"));
+    for (const Json& entry : *metrics) {
+      MLFORGE_ASSIGN_OR_RETURN(Metric metric, MetricFromJson(entry));
+      run.data.metrics.push_back(std::move(metric));
+    }
+    MLFORGE_ASSIGN_OR_RETURN(run.data.params, KeyValueList<Param>(*data, "params"));
+    MLFORGE_ASSIGN_OR_RETURN(run.data.tags, KeyValueList<RunTag>(*data, "tags"));
+  }
+  auto inputs = json.find("inputs");
+  if (inputs != json.end() && !inputs->is_null()) {
+    MLFORGE_RETURN_IF_ERROR(RequireObject(*inputs, "run inputs"));
+    MLFORGE_ASSIGN_OR_RETURN(const Json* dataset_inputs, ReadList(*inputs, "dataset_inputs"));
+    for (const Json& entry : *dataset_inputs) {
+      MLFORGE_ASSIGN_OR_RETURN(DatasetInput input, DatasetInputFromJson(entry));
+      run.inputs.dataset_inputs.push_back(std::move(input));
+    }
+  }
+  return run;
+}
+
+core::Status MlflowErrorStatus(int http_status, std::string_view body) {
+  std::string code;
+  std::string message;
+  Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object()) {
+    auto found_code = parsed.find("error_code");
+    if (found_code != parsed.end() && found_code->is_string())
+      code = found_code->get<std::string>();
+    auto found_message = parsed.find("message");
+    if (found_message != parsed.end() && found_message->is_string()) {
+      message = found_message->get<std::string>();
+    }
+  }
+  if (message.empty()) {
+    message = "HTTP " + std::to_string(http_status);
+    if (!body.empty()) message += ": " + std::string(body.substr(0, 500));
+  }
+  if (code == "RESOURCE_DOES_NOT_EXIST" || code == "ENDPOINT_NOT_FOUND") {
+    return core::NotFoundError(message);
+  }
+  if (code == "RESOURCE_ALREADY_EXISTS") return core::AlreadyExistsError(message);
+  if (code == "INVALID_PARAMETER_VALUE" || code == "BAD_REQUEST") {
+    return core::InvalidArgumentError(message);
+  }
+  if (code == "UNAUTHENTICATED") return core::UnauthenticatedError(message);
+  if (code == "PERMISSION_DENIED") return core::PermissionDeniedError(message);
+  if (code == "TEMPORARILY_UNAVAILABLE") return core::UnavailableError(message);
+  if (code == "REQUEST_LIMIT_EXCEEDED") return core::ResourceExhaustedError(message);
+  if (code == "INVALID_STATE") return core::FailedPreconditionError(message);
+  if (code == "NOT_IMPLEMENTED") return core::UnimplementedError(message);
+  if (code == "DEADLINE_EXCEEDED") return core::DeadlineExceededError(message);
+  if (!code.empty()) return core::InternalError(message);
+  switch (http_status) {
+    case 400:
+      return core::InvalidArgumentError(message);
+    case 401:
+      return core::UnauthenticatedError(message);
+    case 403:
+      return core::PermissionDeniedError(message);
+    case 404:
+      return core::NotFoundError(message);
+    case 413:
+    case 429:
+      return core::ResourceExhaustedError(message);
+    case 503:
+      return core::UnavailableError(message);
+    case 504:
+      return core::DeadlineExceededError(message);
+    default:
+      return core::InternalError(message);
+  }
 }
 
 }  // namespace mlforge::tracking::rest

@@ -52,6 +52,35 @@ Json RunToJson(const Run& run);
 // "-Infinity".
 Json DoubleToJson(double value);
 
+// ---- Entities from JSON (the client side: tracking/rest/rest_store.h) -----
+//
+// The inverse of the functions above, lenient the way MLflow's ParseDict is:
+// int64 fields may be numbers or decimal strings (protobuf's own JSON
+// mapping); doubles numbers or "NaN" / "Infinity" / "-Infinity"; enums their
+// names; absent fields and lists are their defaults. Unknown fields are
+// ignored. InvalidArgument for a field of the wrong type or a bad enum name.
+
+core::Result<Experiment> ExperimentFromJson(const Json& json);
+core::Result<RunInfo> RunInfoFromJson(const Json& json);
+core::Result<Metric> MetricFromJson(const Json& json);
+core::Result<DatasetInput> DatasetInputFromJson(const Json& json);
+core::Result<Run> RunFromJson(const Json& json);
+// A number, or one of the three strings DoubleToJson() writes.
+core::Result<double> DoubleFromJson(const Json& json);
+
+// The Status for an MLflow error response: `body` is `{"error_code",
+// "message"}` (the message is kept); RESOURCE_DOES_NOT_EXIST and
+// ENDPOINT_NOT_FOUND NotFound, RESOURCE_ALREADY_EXISTS AlreadyExists,
+// INVALID_PARAMETER_VALUE and BAD_REQUEST InvalidArgument, UNAUTHENTICATED
+// Unauthenticated, PERMISSION_DENIED PermissionDenied,
+// TEMPORARILY_UNAVAILABLE Unavailable, REQUEST_LIMIT_EXCEEDED
+// ResourceExhausted, INVALID_STATE FailedPrecondition, NOT_IMPLEMENTED
+// Unimplemented, DEADLINE_EXCEEDED DeadlineExceeded, anything else
+// Internal. A body without an error_code is judged by `http_status` (401
+// Unauthenticated, 403 PermissionDenied, 404 NotFound, 400 InvalidArgument,
+// 503 Unavailable, 504 DeadlineExceeded, else Internal).
+core::Status MlflowErrorStatus(int http_status, std::string_view body);
+
 // ---- Responses ------------------------------------------------------------
 
 // The error codes this server answers with (mlflow/protos/databricks.proto).

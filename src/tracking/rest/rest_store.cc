@@ -1,0 +1,411 @@
+#include "tracking/rest/rest_store.h"
+
+#include <charconv>
+#include <string>
+#include <utility>
+
+#include "net/http.h"
+
+namespace mlforge::tracking::rest {
+namespace {
+
+Json TagsJson(const auto& tags) {
+  Json list = Json::array();
+  for (const auto& tag : tags) list.push_back(Json{{"key", tag.key}, {"value", tag.value}});
+  return list;
+}
+
+Json StringList(const std::vector<std::string>& values) {
+  Json list = Json::array();
+  for (const std::string& value : values) list.push_back(value);
+  return list;
+}
+
+// The "run" object of a response, as a Run.
+core::Result<Run> RunField(const Json& body) {
+  auto found = body.find("run");
+  if (found == body.end()) {
+    return core::InternalError("Tracking server response has no 'run': " + DumpJson(body));
+  }
+  return RunFromJson(*found);
+}
+
+core::Result<Experiment> ExperimentField(const Json& body) {
+  auto found = body.find("experiment");
+  if (found == body.end()) {
+    return core::InternalError("Tracking server response has no 'experiment': " + DumpJson(body));
+  }
+  return ExperimentFromJson(*found);
+}
+
+std::string PageToken(const Json& body) {
+  auto found = body.find("next_page_token");
+  if (found == body.end() || !found->is_string()) return "";
+  return found->get<std::string>();
+}
+
+// A response entity the client could not read is the server's fault, not
+// the caller's: Internal rather than InvalidArgument.
+core::Status BadResponse(const core::Status& status) {
+  return core::InternalError("Malformed tracking server response: " + status.message());
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<Store>> RestStore::Open(std::string_view uri) {
+  constexpr std::string_view kHttp = "http://";
+  if (uri.starts_with("https://")) {
+    return core::UnimplementedError(
+        "https:// tracking URIs are not supported yet: '" + std::string(uri) +
+        "'. Use http:// (for example behind a TLS-terminating proxy on the same host)");
+  }
+  if (!uri.starts_with(kHttp)) {
+    return core::InvalidArgumentError("Not an http:// tracking server URI: '" + std::string(uri) +
+                                      "'");
+  }
+  std::string_view rest = uri.substr(kHttp.size());
+  size_t path_start = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, path_start);
+  std::string_view path =
+      path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
+  size_t query = path.find_first_of("?#");
+  if (query != std::string_view::npos) path = path.substr(0, query);
+  while (path.ends_with('/')) path.remove_suffix(1);
+
+  if (authority.find('@') != std::string_view::npos) {
+    return core::UnimplementedError("Credentials in the tracking URI '" + std::string(uri) +
+                                    "' are not supported");
+  }
+  std::string host;
+  std::string_view port_text;
+  if (authority.starts_with('[')) {  // [v6]:port
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return core::InvalidArgumentError("Invalid tracking URI '" + std::string(uri) +
+                                        "': unclosed '[' in the host");
+    }
+    host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        return core::InvalidArgumentError("Invalid tracking URI '" + std::string(uri) + "'");
+      }
+      port_text = after.substr(1);
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (host.empty()) {
+    return core::InvalidArgumentError("Invalid tracking URI '" + std::string(uri) +
+                                      "': no host; write http://host:port");
+  }
+  int port = 80;
+  if (!port_text.empty()) {
+    auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
+        port > 65535) {
+      return core::InvalidArgumentError("Invalid port '" + std::string(port_text) +
+                                        "' in tracking URI '" + std::string(uri) + "'");
+    }
+  }
+  return std::unique_ptr<Store>(
+      std::make_unique<RestStore>(std::move(host), port, std::string(path)));
+}
+
+RestStore::RestStore(std::string host, int port, std::string path_prefix)
+    : host_(std::move(host)), port_(port), api_prefix_(path_prefix + "/api/2.0/mlflow/") {}
+
+RestStore::~RestStore() = default;
+
+// ---- Transport -------------------------------------------------------------
+
+core::Result<std::unique_ptr<net::HttpClient>> RestStore::Borrow() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<net::HttpClient> client = std::move(idle_.back());
+      idle_.pop_back();
+      return client;
+    }
+  }
+  core::Result<std::unique_ptr<net::HttpClient>> client = net::HttpClient::Connect(host_, port_);
+  if (!client.ok()) {
+    return client.status().WithContext("Tracking server http://" + host_ + ":" +
+                                       std::to_string(port_));
+  }
+  return client;
+}
+
+void RestStore::GiveBack(std::unique_ptr<net::HttpClient> client) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(client));
+}
+
+core::Result<Json> RestStore::Call(std::string_view method, std::string target,
+                                   std::string_view body) {
+  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> client, Borrow());
+  net::HttpHeaders headers;
+  if (method == "POST") headers.push_back({"Content-Type", "application/json"});
+  core::Result<net::HttpResponse> response = client->Send(method, target, body, headers);
+  if (!response.ok()) {
+    // The connection is in an unknown state; drop it.
+    return response.status().WithContext(std::string(method) + " http://" + host_ + ":" +
+                                         std::to_string(port_) + target);
+  }
+  GiveBack(std::move(client));
+  if (response->status != 200) return MlflowErrorStatus(response->status, response->body);
+  if (response->body.empty()) return Json::object();
+  Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) {
+    return core::InternalError(
+        "Tracking server answered " + target +
+        " with something other than a JSON object: " + response->body.substr(0, 200));
+  }
+  return parsed;
+}
+
+core::Result<Json> RestStore::Post(std::string_view name, const Json& body) {
+  return Call("POST", api_prefix_ + std::string(name), DumpJson(body));
+}
+
+core::Result<Json> RestStore::Get(std::string_view name,
+                                  const std::vector<std::pair<std::string, std::string>>& query) {
+  std::string target = api_prefix_ + std::string(name);
+  char separator = '?';
+  for (const auto& [key, value] : query) {
+    target += separator;
+    target += net::PercentEncode(key);
+    target += '=';
+    target += net::PercentEncode(value);
+    separator = '&';
+  }
+  return Call("GET", std::move(target), {});
+}
+
+// ---- Experiments -------------------------------------------------------------
+
+core::Result<std::string> RestStore::CreateExperiment(std::string_view name,
+                                                      std::string_view artifact_location,
+                                                      const std::vector<ExperimentTag>& tags) {
+  Json body = {{"name", name}};
+  if (!artifact_location.empty()) body["artifact_location"] = artifact_location;
+  if (!tags.empty()) body["tags"] = TagsJson(tags);
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Post("experiments/create", body));
+  auto found = response.find("experiment_id");
+  if (found == response.end() || !found->is_string()) {
+    return core::InternalError("Tracking server response has no 'experiment_id': " +
+                               DumpJson(response));
+  }
+  return found->get<std::string>();
+}
+
+core::Result<Experiment> RestStore::GetExperiment(std::string_view experiment_id) {
+  MLFORGE_ASSIGN_OR_RETURN(Json response,
+                           Get("experiments/get", {{"experiment_id", std::string(experiment_id)}}));
+  core::Result<Experiment> experiment = ExperimentField(response);
+  if (!experiment.ok()) return BadResponse(experiment.status());
+  return experiment;
+}
+
+core::Result<Experiment> RestStore::GetExperimentByName(std::string_view name) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      Json response, Get("experiments/get-by-name", {{"experiment_name", std::string(name)}}));
+  core::Result<Experiment> experiment = ExperimentField(response);
+  if (!experiment.ok()) return BadResponse(experiment.status());
+  return experiment;
+}
+
+core::Result<ExperimentPage> RestStore::SearchExperiments(ViewType view_type, int max_results,
+                                                          std::string_view filter,
+                                                          const std::vector<std::string>& order_by,
+                                                          std::string_view page_token) {
+  Json body = {{"view_type", ViewTypeName(view_type)}, {"max_results", max_results}};
+  if (!filter.empty()) body["filter"] = filter;
+  if (!order_by.empty()) body["order_by"] = StringList(order_by);
+  if (!page_token.empty()) body["page_token"] = page_token;
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Post("experiments/search", body));
+  ExperimentPage page;
+  auto list = response.find("experiments");
+  if (list != response.end() && list->is_array()) {
+    for (const Json& entry : *list) {
+      core::Result<Experiment> experiment = ExperimentFromJson(entry);
+      if (!experiment.ok()) return BadResponse(experiment.status());
+      page.experiments.push_back(std::move(experiment).value());
+    }
+  }
+  page.next_page_token = PageToken(response);
+  return page;
+}
+
+core::Status RestStore::UpdateExperiment(std::string_view experiment_id,
+                                         std::string_view new_name) {
+  return Post("experiments/update", {{"experiment_id", experiment_id}, {"new_name", new_name}})
+      .status();
+}
+
+core::Status RestStore::DeleteExperiment(std::string_view experiment_id) {
+  return Post("experiments/delete", {{"experiment_id", experiment_id}}).status();
+}
+
+core::Status RestStore::RestoreExperiment(std::string_view experiment_id) {
+  return Post("experiments/restore", {{"experiment_id", experiment_id}}).status();
+}
+
+core::Status RestStore::SetExperimentTag(std::string_view experiment_id, const ExperimentTag& tag) {
+  return Post("experiments/set-experiment-tag",
+              {{"experiment_id", experiment_id}, {"key", tag.key}, {"value", tag.value}})
+      .status();
+}
+
+core::Status RestStore::DeleteExperimentTag(std::string_view experiment_id, std::string_view key) {
+  return Post("experiments/delete-experiment-tag", {{"experiment_id", experiment_id}, {"key", key}})
+      .status();
+}
+
+// ---- Runs ------------------------------------------------------------------
+
+core::Result<Run> RestStore::CreateRun(std::string_view experiment_id, std::string_view user_id,
+                                       int64_t start_time, const std::vector<RunTag>& tags,
+                                       std::optional<std::string> run_name) {
+  Json body = {{"experiment_id", experiment_id}, {"user_id", user_id}, {"start_time", start_time}};
+  if (!tags.empty()) body["tags"] = TagsJson(tags);
+  if (run_name.has_value()) body["run_name"] = *run_name;
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Post("runs/create", body));
+  core::Result<Run> run = RunField(response);
+  if (!run.ok()) return BadResponse(run.status());
+  return run;
+}
+
+core::Result<Run> RestStore::GetRun(std::string_view run_id) {
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Get("runs/get", {{"run_id", std::string(run_id)},
+                                                           {"run_uuid", std::string(run_id)}}));
+  core::Result<Run> run = RunField(response);
+  if (!run.ok()) return BadResponse(run.status());
+  return run;
+}
+
+core::Result<RunInfo> RestStore::UpdateRun(std::string_view run_id, std::optional<RunStatus> status,
+                                           std::optional<int64_t> end_time,
+                                           std::optional<std::string> run_name) {
+  Json body = {{"run_id", run_id}, {"run_uuid", run_id}};
+  if (status.has_value()) body["status"] = RunStatusName(*status);
+  if (end_time.has_value()) body["end_time"] = *end_time;
+  if (run_name.has_value()) body["run_name"] = *run_name;
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Post("runs/update", body));
+  auto found = response.find("run_info");
+  if (found == response.end()) {
+    return core::InternalError("Tracking server response has no 'run_info': " + DumpJson(response));
+  }
+  core::Result<RunInfo> info = RunInfoFromJson(*found);
+  if (!info.ok()) return BadResponse(info.status());
+  return info;
+}
+
+core::Status RestStore::DeleteRun(std::string_view run_id) {
+  return Post("runs/delete", {{"run_id", run_id}}).status();
+}
+
+core::Status RestStore::RestoreRun(std::string_view run_id) {
+  return Post("runs/restore", {{"run_id", run_id}}).status();
+}
+
+core::Status RestStore::LogMetric(std::string_view run_id, const Metric& metric) {
+  Json body = MetricToJson(metric);
+  body["run_id"] = run_id;
+  body["run_uuid"] = run_id;
+  return Post("runs/log-metric", body).status();
+}
+
+core::Status RestStore::LogParam(std::string_view run_id, const Param& param) {
+  return Post(
+             "runs/log-parameter",
+             {{"run_id", run_id}, {"run_uuid", run_id}, {"key", param.key}, {"value", param.value}})
+      .status();
+}
+
+core::Status RestStore::SetTag(std::string_view run_id, const RunTag& tag) {
+  return Post("runs/set-tag",
+              {{"run_id", run_id}, {"run_uuid", run_id}, {"key", tag.key}, {"value", tag.value}})
+      .status();
+}
+
+core::Status RestStore::DeleteTag(std::string_view run_id, std::string_view key) {
+  return Post("runs/delete-tag", {{"run_id", run_id}, {"key", key}}).status();
+}
+
+core::Status RestStore::LogBatch(std::string_view run_id, const std::vector<Metric>& metrics,
+                                 const std::vector<Param>& params,
+                                 const std::vector<RunTag>& tags) {
+  Json body = {{"run_id", run_id}};
+  if (!metrics.empty()) {
+    Json& list = body["metrics"] = Json::array();
+    for (const Metric& metric : metrics) list.push_back(MetricToJson(metric));
+  }
+  if (!params.empty()) body["params"] = TagsJson(params);
+  if (!tags.empty()) body["tags"] = TagsJson(tags);
+  return Post("runs/log-batch", body).status();
+}
+
+core::Status RestStore::LogInputs(std::string_view run_id,
+                                  const std::vector<DatasetInput>& inputs) {
+  Json body = {{"run_id", run_id}};
+  if (!inputs.empty()) {
+    Json& list = body["datasets"] = Json::array();
+    for (const DatasetInput& input : inputs) list.push_back(DatasetInputToJson(input));
+  }
+  return Post("runs/log-inputs", body).status();
+}
+
+core::Result<MetricPage> RestStore::GetMetricHistory(std::string_view run_id, std::string_view key,
+                                                     std::optional<int> max_results,
+                                                     std::string_view page_token) {
+  std::vector<std::pair<std::string, std::string>> query = {
+      {"run_id", std::string(run_id)},
+      {"run_uuid", std::string(run_id)},
+      {"metric_key", std::string(key)},
+  };
+  if (max_results.has_value()) query.emplace_back("max_results", std::to_string(*max_results));
+  if (!page_token.empty()) query.emplace_back("page_token", std::string(page_token));
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Get("metrics/get-history", query));
+  MetricPage page;
+  auto list = response.find("metrics");
+  if (list != response.end() && list->is_array()) {
+    for (const Json& entry : *list) {
+      core::Result<Metric> metric = MetricFromJson(entry);
+      if (!metric.ok()) return BadResponse(metric.status());
+      page.metrics.push_back(std::move(metric).value());
+    }
+  }
+  page.next_page_token = PageToken(response);
+  return page;
+}
+
+core::Result<RunPage> RestStore::SearchRuns(const std::vector<std::string>& experiment_ids,
+                                            std::string_view filter, ViewType view_type,
+                                            int max_results,
+                                            const std::vector<std::string>& order_by,
+                                            std::string_view page_token) {
+  Json body = {{"experiment_ids", StringList(experiment_ids)},
+               {"run_view_type", ViewTypeName(view_type)},
+               {"max_results", max_results}};
+  if (!filter.empty()) body["filter"] = filter;
+  if (!order_by.empty()) body["order_by"] = StringList(order_by);
+  if (!page_token.empty()) body["page_token"] = page_token;
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Post("runs/search", body));
+  RunPage page;
+  auto list = response.find("runs");
+  if (list != response.end() && list->is_array()) {
+    for (const Json& entry : *list) {
+      core::Result<Run> run = RunFromJson(entry);
+      if (!run.ok()) return BadResponse(run.status());
+      page.runs.push_back(std::move(run).value());
+    }
+  }
+  page.next_page_token = PageToken(response);
+  return page;
+}
+
+}  // namespace mlforge::tracking::rest

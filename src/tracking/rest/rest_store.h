@@ -1,0 +1,121 @@
+#pragma once
+
+// tracking::RestStore: a Store whose data lives behind a tracking server,
+// reached over MLflow's REST API exactly as MLflow's Python client reaches it
+// (mlflow/store/tracking/rest_store.py). Works against this project's server
+// (tracking/rest/mlflow_handler.h) and against MLflow's own.
+//
+//   MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+//                            RestStore::Open("http://127.0.0.1:5000"));
+//
+// Requests: writes and searches are POSTs with a JSON body; experiments/get,
+// experiments/get-by-name, runs/get and metrics/get-history are GETs with
+// query parameters, all under "<path prefix>/api/2.0/mlflow/". Responses are
+// read back with the FromJson functions of tracking/rest/mlflow_json.h.
+//
+// Errors: an MLflow error body {"error_code", "message"} becomes a Status
+// with the server's message (MlflowErrorStatus() in mlflow_json.h:
+// RESOURCE_DOES_NOT_EXIST NotFound, RESOURCE_ALREADY_EXISTS AlreadyExists,
+// INVALID_PARAMETER_VALUE and BAD_REQUEST InvalidArgument, ...); a refused
+// or dropped connection is Unavailable; a request over the timeout is
+// DeadlineExceeded; a response that is not MLflow's JSON is Internal.
+//
+// Thread safety: every method may be called from many threads at once. The
+// store keeps a small pool of keep-alive connections (net::HttpClient is one
+// connection and not thread-safe); a call borrows one, or opens a new one
+// when all are busy, and gives it back afterwards.
+//
+// Not for: https (Unimplemented), authentication headers.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "net/http_client.h"
+#include "tracking/rest/mlflow_json.h"
+#include "tracking/store.h"
+
+namespace mlforge::tracking::rest {
+
+class RestStore : public Store {
+ public:
+  // The most idle connections kept for reuse.
+  static constexpr size_t kMaxIdleConnections = 8;
+
+  // `uri` is "http://host[:port][/path prefix]" (port 80 when absent; the
+  // prefix, if any, goes before "/api/2.0/mlflow/"). Connects lazily: a
+  // server that is down shows up as Unavailable on the first call.
+  // InvalidArgument for a malformed URI; Unimplemented for https.
+  static core::Result<std::unique_ptr<Store>> Open(std::string_view uri);
+
+  RestStore(std::string host, int port, std::string path_prefix);
+  RestStore(const RestStore&) = delete;
+  RestStore& operator=(const RestStore&) = delete;
+  ~RestStore() override;
+
+  core::Result<std::string> CreateExperiment(std::string_view name,
+                                             std::string_view artifact_location,
+                                             const std::vector<ExperimentTag>& tags) override;
+  core::Result<Experiment> GetExperiment(std::string_view experiment_id) override;
+  core::Result<Experiment> GetExperimentByName(std::string_view name) override;
+  core::Result<ExperimentPage> SearchExperiments(ViewType view_type, int max_results,
+                                                 std::string_view filter,
+                                                 const std::vector<std::string>& order_by,
+                                                 std::string_view page_token) override;
+  core::Status UpdateExperiment(std::string_view experiment_id, std::string_view new_name) override;
+  core::Status DeleteExperiment(std::string_view experiment_id) override;
+  core::Status RestoreExperiment(std::string_view experiment_id) override;
+  core::Status SetExperimentTag(std::string_view experiment_id, const ExperimentTag& tag) override;
+  core::Status DeleteExperimentTag(std::string_view experiment_id, std::string_view key) override;
+
+  core::Result<Run> CreateRun(std::string_view experiment_id, std::string_view user_id,
+                              int64_t start_time, const std::vector<RunTag>& tags,
+                              std::optional<std::string> run_name) override;
+  core::Result<Run> GetRun(std::string_view run_id) override;
+  core::Result<RunInfo> UpdateRun(std::string_view run_id, std::optional<RunStatus> status,
+                                  std::optional<int64_t> end_time,
+                                  std::optional<std::string> run_name) override;
+  core::Status DeleteRun(std::string_view run_id) override;
+  core::Status RestoreRun(std::string_view run_id) override;
+  core::Status LogMetric(std::string_view run_id, const Metric& metric) override;
+  core::Status LogParam(std::string_view run_id, const Param& param) override;
+  core::Status SetTag(std::string_view run_id, const RunTag& tag) override;
+  core::Status DeleteTag(std::string_view run_id, std::string_view key) override;
+  core::Status LogBatch(std::string_view run_id, const std::vector<Metric>& metrics,
+                        const std::vector<Param>& params, const std::vector<RunTag>& tags) override;
+  core::Status LogInputs(std::string_view run_id, const std::vector<DatasetInput>& inputs) override;
+  core::Result<MetricPage> GetMetricHistory(std::string_view run_id, std::string_view key,
+                                            std::optional<int> max_results,
+                                            std::string_view page_token) override;
+  core::Result<RunPage> SearchRuns(const std::vector<std::string>& experiment_ids,
+                                   std::string_view filter, ViewType view_type, int max_results,
+                                   const std::vector<std::string>& order_by,
+                                   std::string_view page_token) override;
+
+ private:
+  // POSTs `body` to endpoint `name` ("runs/create") and returns the parsed
+  // response body, or the error it carries.
+  core::Result<Json> Post(std::string_view name, const Json& body);
+  // GETs endpoint `name` with `query` (pairs, encoded here).
+  core::Result<Json> Get(std::string_view name,
+                         const std::vector<std::pair<std::string, std::string>>& query);
+  core::Result<Json> Call(std::string_view method, std::string target, std::string_view body);
+
+  // A pooled connection, or a new one.
+  core::Result<std::unique_ptr<net::HttpClient>> Borrow();
+  void GiveBack(std::unique_ptr<net::HttpClient> client);
+
+  const std::string host_;
+  const int port_;
+  const std::string api_prefix_;  // "<path prefix>/api/2.0/mlflow/"
+
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<net::HttpClient>> idle_;  // guarded by mutex_
+};
+
+}  // namespace mlforge::tracking::rest
