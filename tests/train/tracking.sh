@@ -7,11 +7,11 @@ mlforge=$1 data=$2 out=$3
 config="$(dirname "$0")/../../examples/mnist/train.yaml"
 rm -rf "$out" && mkdir -p "$out"
 store="$out/mlruns.db"
-common=(--data-dir "$data" --tracking-uri "sqlite:///$store" --no-progress --threads 1
+common=(--data-dir "$data" --no-progress --threads 1
         --set data.limit_train=3000 --set data.limit_test=500 --set schedule.warmup_steps=10
         --set train.log_every_steps=10)
 
-"$mlforge" train "$config" "${common[@]}" --run-dir "$out/finished" --experiment e2e \
+"$mlforge" train "$config" "${common[@]}" --tracking-uri "sqlite:///$store" --run-dir "$out/finished" --experiment e2e \
   --run-name first --set train.epochs=1 > "$out/finished.log" 2>&1
 
 /usr/bin/python3 - "$store" "$out/finished/run.json" <<'PY'
@@ -47,7 +47,7 @@ if "$mlforge" runs list --tracking-uri "sqlite:///$store" -e e2e --filter "metri
 fi
 
 # SIGTERM mid-run: checkpoint, KILLED, a clear message; then resume.
-"$mlforge" train "$config" "${common[@]}" --run-dir "$out/stopped" --set train.epochs=6 \
+"$mlforge" train "$config" "${common[@]}" --tracking-uri "sqlite:///$store" --run-dir "$out/stopped" --set train.epochs=6 \
   --set checkpoint.every_steps=5 > "$out/stopped.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do [ -f "$out/stopped/checkpoint.pt" ] && break; sleep 0.05; done
@@ -62,3 +62,19 @@ status() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.ar
 [ "$(status)" = FINISHED ] || { echo "FAIL: status $(status) after resume"; exit 1; }
 "$mlforge" runs compare "$first_id" "$run_id" --tracking-uri "sqlite:///$store" | grep -q "param\* *train.epochs *1 *6"
 echo "SIGTERM -> KILLED -> resumed -> FINISHED for run $run_id"
+
+# The same through a tracking server: mlforge train logs over MLflow's REST API.
+"$mlforge" server --port 0 --backend-store-uri "sqlite:///$out/server.db" \
+  --artifacts-destination "$out/server-artifacts" > "$out/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$out/server.log" && break; sleep 0.05; done
+address=$(grep -o "http://[0-9.:]*" "$out/server.log" | head -1)
+[ -n "$address" ] || { cat "$out/server.log"; exit 1; }
+"$mlforge" train "$config" "${common[@]}" --tracking-uri "$address" --run-dir "$out/over-http" \
+  --experiment remote --run-name over-http --set train.epochs=1 > "$out/over-http.log" 2>&1 \
+  || { cat "$out/over-http.log"; exit 1; }
+listing=$("$mlforge" runs list --tracking-uri "$address" -e remote)
+grep -q "over-http .*FINISHED" <<<"$listing" || { echo "FAIL: over HTTP: $listing"; exit 1; }
+kill -TERM $server && wait $server
+echo "trained and tracked through $address"
