@@ -18,6 +18,8 @@
 namespace mlforge::registry {
 
 using tracking::sqlite_internal::Connection;
+using tracking::sqlite_internal::SelectIds;
+using tracking::sqlite_internal::SqlQuery;
 using tracking::sqlite_internal::SqlValue;
 using tracking::sqlite_internal::Statement;
 using tracking::sqlite_internal::Transaction;
@@ -284,11 +286,6 @@ bool IsQueryingPrompts(const RegistryFilter& filter) {
   }
   return false;
 }
-
-struct SqlQuery {
-  std::string text;
-  std::vector<SqlValue> parameters;
-};
 
 core::Result<SqlQuery> BuildSearchRegisteredModels(const RegistryFilter& filter,
                                                    const std::vector<RegistryOrderBy>& order_by,
@@ -603,16 +600,7 @@ core::Result<RegisteredModelPage> SqliteRegistryStore::SearchRegisteredModels(
                            BuildSearchRegisteredModels(parsed, clauses, max_results + 1, offset));
   RegisteredModelPage page;
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
-    std::vector<int64_t> ids;
-    {
-      MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare(query.text));
-      select.BindAll(query.parameters);
-      while (true) {
-        MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
-        if (!row) break;
-        ids.push_back(select.ColumnInt(0));
-      }
-    }
+    MLFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ids, SelectIds(connection, query));
     if (static_cast<int64_t>(ids.size()) > max_results) {
       ids.resize(static_cast<size_t>(max_results));
       page.next_page_token = tracking::EncodePageToken(offset + max_results);

@@ -16,11 +16,6 @@
 
 namespace mlforge::tracking::sqlite_internal {
 
-struct SqlQuery {
-  std::string text;
-  std::vector<SqlValue> parameters;  // for the '?'s of `text`, in order
-};
-
 // SELECT r.run_uuid of one page of runs: in `experiment_ids`, in the
 // lifecycle stages of `view_type`, matching `filter`, ordered by `order_by`
 // then start_time DESC, run_uuid ASC; LIMIT `limit` OFFSET `offset`.

@@ -267,6 +267,18 @@ core::Status Transaction::Commit() {
   return core::Status::Ok();
 }
 
+core::Result<std::vector<int64_t>> SelectIds(Connection& connection, const SqlQuery& query) {
+  MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare(query.text));
+  select.BindAll(query.parameters);
+  std::vector<int64_t> ids;
+  while (true) {
+    MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) break;
+    ids.push_back(select.ColumnInt(0));
+  }
+  return ids;
+}
+
 core::Status ApplyMigrations(Connection& connection, std::string_view version_table,
                              std::span<const std::string_view> migrations,
                              std::string_view subject) {

@@ -131,6 +131,16 @@ class Transaction {
 // when `ignore_case`).
 bool LikeMatch(std::string_view text, std::string_view pattern, bool ignore_case);
 
+// A statement with its bound values, as the query builders make them.
+struct SqlQuery {
+  std::string text;
+  std::vector<SqlValue> parameters;  // for the '?'s of `text`, in order
+};
+
+// Runs `query` and returns the integer first column of every row, in order:
+// the ids of one page of a search.
+core::Result<std::vector<int64_t>> SelectIds(Connection& connection, const SqlQuery& query);
+
 // Brings one part's tables to the newest schema. `version_table` (a fixed
 // name, never user input) records how many of `migrations` have run; the rest
 // run in order inside one write transaction, so a crash leaves the old schema

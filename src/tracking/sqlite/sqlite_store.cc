@@ -21,6 +21,7 @@
 namespace mlforge::tracking {
 
 using sqlite_internal::Connection;
+using sqlite_internal::SelectIds;
 using sqlite_internal::Statement;
 using sqlite_internal::Transaction;
 
@@ -610,16 +611,7 @@ core::Result<ExperimentPage> SqliteStore::SearchExperiments(
                                parsed, view_type, parsed_order, max_results + 1, offset));
   ExperimentPage page;
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
-    std::vector<int64_t> ids;
-    {
-      MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare(query.text));
-      select.BindAll(query.parameters);
-      while (true) {
-        MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
-        if (!row) break;
-        ids.push_back(select.ColumnInt(0));
-      }
-    }
+    MLFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ids, SelectIds(connection, query));
     if (static_cast<int64_t>(ids.size()) > max_results) {
       ids.resize(static_cast<size_t>(max_results));
       page.next_page_token = EncodePageToken(offset + max_results);
