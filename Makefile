@@ -3,11 +3,14 @@
 
 BUILD      ?= build
 SAN_BUILD  ?= build-san
+FUZZ_BUILD ?= build-fuzz
+# Seconds each libFuzzer target runs in `make test-fuzz`.
+FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 export MLFORGE_HOME ?= $(CURDIR)/.mlforge
 
-.PHONY: all deps configure build test test-unit test-sanitize demo bench format lint clean
+.PHONY: all deps configure build test test-unit test-sanitize test-fuzz demo bench bench-train bench-tracking format lint clean
 
 all: build
 
@@ -27,6 +30,7 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 	$(MAKE) --no-print-directory test-sanitize
+	$(MAKE) --no-print-directory test-fuzz
 
 # AddressSanitizer + UndefinedBehaviorSanitizer over every target that does
 # not need LibTorch, warnings as errors.
@@ -36,11 +40,25 @@ test-sanitize: deps
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 
+# The libFuzzer targets (src/tracking/fuzz/: the search grammar down to SQL,
+# and MLflow REST request decoding), built with clang, ASan and UBSan, each
+# run for FUZZ_SECONDS from a seed corpus; any crash fails.
+test-fuzz: deps
+	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) \
+	  -G Ninja -DMLFORGE_WITH_TORCH=OFF -DMLFORGE_SANITIZE=ON -DMLFORGE_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target mlforge_filter_fuzzer mlforge_request_fuzzer
+	@scripts/run-fuzzers $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 demo: build
 	@scripts/demo
 
-bench: build
+bench: bench-train bench-tracking
+
+bench-train: build
 	@/usr/bin/python3 bench/train/bench_train.py
+
+bench-tracking: build
+	@$(BUILD)/bench/tracking/mlforge_tracking_bench --mlforge $(BUILD)/mlforge
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i
@@ -56,4 +74,4 @@ lint: deps
 	if [ -n "$$files" ]; then clang-tidy -p build-lint --quiet $$files; else echo "lint: no changed sources"; fi
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

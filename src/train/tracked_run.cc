@@ -8,6 +8,7 @@
 
 #include "core/file.h"
 #include "core/ids.h"
+#include "tracking/artifacts/artifact_repository.h"
 #include "tracking/client.h"
 #include "train/tracking_sink.h"
 
@@ -27,6 +28,26 @@ std::string GitCommit(const std::filesystem::path& path) {
   pclose(pipe);
   while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
   return output.size() == 40 ? output : "";
+}
+
+// Uploads what a finished run leaves in its folder to the run's artifacts,
+// as MLflow's log_model and log_artifact would: the model package under
+// "model" (so `runs:/<id>/model` names it), the last checkpoint under
+// "checkpoints", and the resolved config and summary at the top.
+core::Status UploadRunArtifacts(const std::filesystem::path& run_dir,
+                                const std::string& artifact_uri, const std::string& tracking_uri) {
+  MLFORGE_ASSIGN_OR_RETURN(auto repository,
+                           tracking::ArtifactRepository::Open(artifact_uri, tracking_uri));
+  MLFORGE_RETURN_IF_ERROR(repository->LogFolder(run_dir / "model", "model"));
+  for (const char* file : {"config.yaml", "summary.json"}) {
+    if (std::filesystem::exists(run_dir / file)) {
+      MLFORGE_RETURN_IF_ERROR(repository->LogFile(run_dir / file, ""));
+    }
+  }
+  if (std::filesystem::exists(run_dir / "checkpoint.pt")) {
+    MLFORGE_RETURN_IF_ERROR(repository->LogFile(run_dir / "checkpoint.pt", "checkpoints"));
+  }
+  return core::Status::Ok();
 }
 
 }  // namespace
@@ -110,6 +131,22 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   run_options.interactive = options.interactive;
   run_options.stop_requested = options.stop_requested;
   auto trained = Train(config, run_options, sink);
+  if (trained.ok()) {
+    const std::string artifact_uri = run_record.value("artifact_uri", "");
+    core::Status uploaded =
+        artifact_uri.empty()
+            ? core::FailedPreconditionError(result.run_dir.string() +
+                                            "/run.json names no artifact_uri")
+            : UploadRunArtifacts(result.run_dir, artifact_uri, result.tracking_uri);
+    if (uploaded.ok()) {
+      spdlog::info("model package logged to {}/model", artifact_uri);
+    } else {
+      // The package is still in the run folder; the run is marked FAILED so
+      // nobody registers a model that is not where the run says.
+      trained = uploaded.WithContext("logging the run's artifacts (the model package is in " +
+                                     (result.run_dir / "model").string() + ")");
+    }
+  }
 
   tracking::RunStatus final_status = tracking::RunStatus::kFinished;
   if (!trained.ok()) {

