@@ -406,7 +406,7 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
   if (experiment_ids.empty()) where += "NULL";
   for (size_t index = 0; index < experiment_ids.size(); ++index) {
     where += index == 0 ? "?" : ", ?";
-    where_parameters.push_back(experiment_ids[index]);
+    where_parameters.emplace_back(std::in_place_type<int64_t>, experiment_ids[index]);
   }
   where += ")";
   bool has_metric_comparison = false;
@@ -452,8 +452,8 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
                order + " LIMIT ? OFFSET ?";
   query.parameters = std::move(join_parameters);
   for (SqlValue& value : where_parameters) query.parameters.push_back(std::move(value));
-  query.parameters.push_back(limit);
-  query.parameters.push_back(offset);
+  query.parameters.emplace_back(std::in_place_type<int64_t>, limit);
+  query.parameters.emplace_back(std::in_place_type<int64_t>, offset);
   return query;
 }
 
