@@ -73,7 +73,7 @@ void AddServerCommand(CLI::App& app) {
     net::Router router;
     tracking::rest::MlflowRestHandler tracking_handler(**store);
     tracking::ArtifactProxyHandler artifact_handler(**artifact_store);
-    registry::rest::MlflowRegistryHandler registry_handler(**registry_store);
+    registry::rest::MlflowRegistryHandler registry_handler(**registry_store, **store);
     tracking_handler.Register(router);
     artifact_handler.Register(router);
     registry_handler.Register(router);

@@ -86,6 +86,9 @@ struct ModelVersion {
   std::string run_link;
   ModelVersionStatus status = ModelVersionStatus::kReady;
   std::string status_message;
+  // MLflow 3: the logged model (tracking::LoggedModel) this version was
+  // registered from; empty for versions made from a plain artifact URI.
+  std::string model_id;
   std::vector<ModelVersionTag> tags;  // sorted by key
   std::vector<std::string> aliases;   // the model's aliases pointing here, sorted
   bool operator==(const ModelVersion&) const = default;

@@ -128,15 +128,15 @@ class RegistryStore {
   // ---- Model versions ----------------------------------------------------
 
   // Registers the next version of model `name` from `source` (an artifact
-  // URI), READY and in stage None. Empty strings mean "not given". Numbers
-  // are assigned inside one write transaction, so concurrent calls never
-  // collide. NotFound for the model; InvalidArgument for a bad tag.
-  virtual core::Result<ModelVersion> CreateModelVersion(std::string_view name,
-                                                        std::string_view source,
-                                                        std::string_view run_id,
-                                                        const std::vector<ModelVersionTag>& tags,
-                                                        std::string_view run_link,
-                                                        std::string_view description) = 0;
+  // URI, or MLflow 3's "models:/<model_id>"), READY and in stage None.
+  // `model_id` names the MLflow 3 logged model the version was made from
+  // (kept as given: the caller checks it). Empty strings mean "not given".
+  // Numbers are assigned inside one write transaction, so concurrent calls
+  // never collide. NotFound for the model; InvalidArgument for a bad tag.
+  virtual core::Result<ModelVersion> CreateModelVersion(
+      std::string_view name, std::string_view source, std::string_view run_id,
+      const std::vector<ModelVersionTag>& tags, std::string_view run_link,
+      std::string_view description, std::string_view model_id) = 0;
 
   // The version with its tags and aliases. NotFound (also for a deleted one).
   virtual core::Result<ModelVersion> GetModelVersion(std::string_view name, int64_t version) = 0;

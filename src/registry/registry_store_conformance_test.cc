@@ -78,7 +78,7 @@ class RegistryConformanceTest : public ::testing::TestWithParam<RegistryBackend>
     for (int index = 1; index <= versions; ++index) {
       ASSERT_OK(store_->CreateModelVersion(name,
                                            "s3://bucket/" + name + "/" + std::to_string(index),
-                                           "run" + std::to_string(index), {}, "", ""));
+                                           "run" + std::to_string(index), {}, "", "", ""));
     }
   }
 
@@ -120,7 +120,7 @@ TEST_P(RegistryConformanceTest, VersionsAreNumberedPerModelAndNeverReused) {
   EXPECT_CODE(store_->GetModelVersion("a", 3), kNotFound);
   EXPECT_CODE(store_->DeleteModelVersion("a", 3), kNotFound);
   ModelVersion next = Value(store_->CreateModelVersion("a", "s3://x", "", {{"k", "v"}, {"k", "w"}},
-                                                       "http://link", "fourth"));
+                                                       "http://link", "fourth", ""));
   EXPECT_EQ(next.version, 4);
   EXPECT_EQ(next.tags, (std::vector<ModelVersionTag>{{"k", "w"}}));
   EXPECT_EQ(next.run_link, "http://link");
@@ -128,7 +128,7 @@ TEST_P(RegistryConformanceTest, VersionsAreNumberedPerModelAndNeverReused) {
   // Creating a version bumps the model's last_updated_timestamp.
   EXPECT_GE(Value(store_->GetRegisteredModel("a")).last_updated_timestamp, next.creation_timestamp);
 
-  EXPECT_CODE(store_->CreateModelVersion("missing", "s3://x", "", {}, "", ""), kNotFound);
+  EXPECT_CODE(store_->CreateModelVersion("missing", "s3://x", "", {}, "", "", ""), kNotFound);
   EXPECT_CODE(store_->GetModelVersion("a", 99), kNotFound);
   EXPECT_CODE(store_->GetModelVersion("missing", 1), kNotFound);
   EXPECT_EQ(Value(store_->GetModelVersionDownloadUri("a", 4)), "s3://x");
@@ -144,7 +144,7 @@ TEST_P(RegistryConformanceTest, ConcurrentCreatesNeverCollide) {
   for (int thread = 0; thread < kThreads; ++thread) {
     threads.emplace_back([&] {
       for (int index = 0; index < kPerThread; ++index) {
-        if (!store_->CreateModelVersion("busy", "s3://x", "", {}, "", "").ok()) ++failures;
+        if (!store_->CreateModelVersion("busy", "s3://x", "", {}, "", "", "").ok()) ++failures;
       }
     });
   }
@@ -207,7 +207,7 @@ TEST_P(RegistryConformanceTest, RenameKeepsVersionsTagsAndAliases) {
             (std::vector<ModelVersionTag>{{"k", "v"}}));
   EXPECT_EQ(Value(store_->GetModelVersion("new", 1)).name, "new");
   EXPECT_EQ(Value(store_->GetModelVersionByAlias("new", "champion")).version, 2);
-  EXPECT_EQ(Value(store_->CreateModelVersion("new", "s3://y", "", {}, "", "")).version, 3);
+  EXPECT_EQ(Value(store_->CreateModelVersion("new", "s3://y", "", {}, "", "", "")).version, 3);
 
   MakeModel("other", 0);
   EXPECT_CODE(store_->RenameRegisteredModel("new", "other"), kAlreadyExists);
@@ -309,7 +309,7 @@ TEST_P(RegistryConformanceTest, DeleteRegisteredModelDeletesEverything) {
   RegisteredModel again = Value(store_->CreateRegisteredModel("m", {}, ""));
   EXPECT_TRUE(again.tags.empty());
   EXPECT_TRUE(again.aliases.empty());
-  EXPECT_EQ(Value(store_->CreateModelVersion("m", "s3://z", "", {}, "", "")).version, 1);
+  EXPECT_EQ(Value(store_->CreateModelVersion("m", "s3://z", "", {}, "", "", "")).version, 1);
 }
 
 TEST_P(RegistryConformanceTest, SearchRegisteredModels) {
@@ -441,7 +441,8 @@ TEST_P(RegistryConformanceTest, DataSurvivesReopen) {
   auto reopened = GetParam().open(folder_.path());
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(Value((*reopened)->GetRegisteredModel("kept")), before);
-  EXPECT_EQ(Value((*reopened)->CreateModelVersion("kept", "s3://x", "", {}, "", "")).version, 3);
+  EXPECT_EQ(Value((*reopened)->CreateModelVersion("kept", "s3://x", "", {}, "", "", "")).version,
+            3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, RegistryConformanceTest,

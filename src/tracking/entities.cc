@@ -67,6 +67,28 @@ core::Result<RunStatus> ParseRunStatus(std::string_view name) {
                                     "KILLED.");
 }
 
+std::string_view LoggedModelStatusName(LoggedModelStatus status) {
+  switch (status) {
+    case LoggedModelStatus::kPending:
+      return "LOGGED_MODEL_PENDING";
+    case LoggedModelStatus::kReady:
+      return "LOGGED_MODEL_READY";
+    case LoggedModelStatus::kUploadFailed:
+      return "LOGGED_MODEL_UPLOAD_FAILED";
+  }
+  return "LOGGED_MODEL_PENDING";
+}
+
+core::Result<LoggedModelStatus> ParseLoggedModelStatus(std::string_view name) {
+  for (LoggedModelStatus status :
+       {LoggedModelStatus::kPending, LoggedModelStatus::kReady, LoggedModelStatus::kUploadFailed}) {
+    if (name == LoggedModelStatusName(status)) return status;
+  }
+  return core::InvalidArgumentError("Invalid logged model status '" + std::string(name) +
+                                    "'. Valid values are LOGGED_MODEL_PENDING, "
+                                    "LOGGED_MODEL_READY, LOGGED_MODEL_UPLOAD_FAILED.");
+}
+
 bool SameMetric(const Metric& a, const Metric& b) {
   bool same_value = (std::isnan(a.value) && std::isnan(b.value)) || a.value == b.value;
   return a.key == b.key && same_value && a.timestamp == b.timestamp && a.step == b.step;

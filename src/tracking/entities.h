@@ -2,7 +2,8 @@
 
 // The tracking entities, field for field as MLflow's protos define them
 // (mlflow/protos/service.proto): experiments with tags, runs with their info,
-// data (latest metrics, params, tags) and inputs (dataset inputs).
+// data (latest metrics, params, tags), inputs (dataset inputs) and outputs
+// (logged models), and MLflow 3's logged models.
 //
 // Plain values: copyable, comparable, no behaviour beyond name conversions.
 // Times are milliseconds since the Unix epoch, as in MLflow.
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -80,11 +82,26 @@ struct RunInfo {
 
 // One logged value of a metric. `value` may be NaN or +-infinity; a store
 // gives back exactly what was logged.
+//
+// MLflow 3 may link a run's metric to a logged model (`model_id`) and to the
+// dataset it was computed on; a store then also records it as one of that
+// model's metrics (LoggedModel::metrics). Empty means "not linked". Run
+// metrics and metric histories leave these fields empty.
 struct Metric {
+  Metric() = default;
+  // The plain run metric, unlinked: Metric{"loss", 0.5, now_ms, step}.
+  Metric(std::string key_in, double value_in, int64_t timestamp_in, int64_t step_in)
+      : key(std::move(key_in)), value(value_in), timestamp(timestamp_in), step(step_in) {}
+
   std::string key;
   double value = 0;
   int64_t timestamp = 0;  // ms
   int64_t step = 0;
+  std::string model_id;
+  std::string dataset_name;
+  std::string dataset_digest;
+  // The run that logged it; set only in LoggedModel::metrics.
+  std::string run_id;
 };
 
 struct Param {
@@ -131,10 +148,67 @@ struct RunInputs {
   std::vector<DatasetInput> dataset_inputs;
 };
 
+// A logged model that a run produced, at a training step (MLflow 3's
+// ModelOutput).
+struct LoggedModelOutput {
+  std::string model_id;
+  int64_t step = 0;
+  bool operator==(const LoggedModelOutput&) const = default;
+};
+
+struct RunOutputs {
+  std::vector<LoggedModelOutput> model_outputs;  // in the order logged
+};
+
 struct Run {
   RunInfo info;
   RunData data;
   RunInputs inputs;
+  RunOutputs outputs;
+};
+
+// ---- Logged models (MLflow 3) ------------------------------------------------
+
+// Numbers as in MLflow's LoggedModelStatus proto enum.
+enum class LoggedModelStatus { kPending = 1, kReady = 2, kUploadFailed = 3 };
+
+// "LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY", "LOGGED_MODEL_UPLOAD_FAILED".
+std::string_view LoggedModelStatusName(LoggedModelStatus status);
+// The inverse of LoggedModelStatusName (exact). InvalidArgument otherwise,
+// naming the valid values.
+core::Result<LoggedModelStatus> ParseLoggedModelStatus(std::string_view name);
+
+struct LoggedModelTag {
+  std::string key;
+  std::string value;
+  bool operator==(const LoggedModelTag&) const = default;
+};
+
+struct LoggedModelParam {
+  std::string key;
+  std::string value;
+  bool operator==(const LoggedModelParam&) const = default;
+};
+
+// A model logged to an experiment (MLflow 3's LoggedModel: info + data).
+// Its files live under `artifact_uri`, "<experiment artifact
+// location>/models/<model_id>/artifacts".
+struct LoggedModel {
+  std::string model_id;  // "m-" and 32 lower-case hex digits
+  std::string experiment_id;
+  std::string name;
+  int64_t creation_timestamp_ms = 0;
+  int64_t last_updated_timestamp_ms = 0;
+  std::string artifact_uri;
+  LoggedModelStatus status = LoggedModelStatus::kPending;
+  std::string model_type;                // may be empty
+  std::string source_run_id;             // may be empty
+  std::string status_message;            // may be empty
+  std::vector<LoggedModelTag> tags;      // sorted by key
+  std::vector<LoggedModelParam> params;  // sorted by key
+  // Every metric value linked to the model, ordered by key, timestamp,
+  // step; each carries model_id, run_id and its dataset, if any.
+  std::vector<Metric> metrics;
 };
 
 // Bitwise-style equality for metrics: NaN equals NaN, so tests and dedup

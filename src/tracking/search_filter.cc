@@ -258,7 +258,7 @@ class Lexer {
 // ---------------------------------------------------------------------------
 // Identifiers and their meaning
 
-enum class Grammar { kRuns, kExperiments };
+enum class Grammar { kRuns, kExperiments, kLoggedModels };
 
 struct SearchKey {
   FilterEntity entity;
@@ -304,9 +304,40 @@ std::string CanonicalRunAttribute(std::string_view key) {
   return "";
 }
 
+constexpr std::string_view kLoggedModelAttributeList =
+    "['creation_time', 'creation_timestamp', 'last_updated_time', 'last_updated_timestamp', "
+    "'model_id', 'model_type', 'name', 'source_run_id', 'status']";
+
+}  // namespace
+
+std::string CanonicalLoggedModelAttribute(std::string_view key) {
+  static constexpr std::array<std::string_view, 7> kNames = {"name",
+                                                             "model_id",
+                                                             "model_type",
+                                                             "status",
+                                                             "source_run_id",
+                                                             "creation_timestamp",
+                                                             "last_updated_timestamp"};
+  for (std::string_view name : kNames) {
+    if (key == name) return std::string(name);
+  }
+  if (key == "creation_time") return "creation_timestamp";
+  if (key == "last_updated_time") return "last_updated_timestamp";
+  return "";
+}
+
+namespace {
+
 bool IsNumericAttribute(Grammar grammar, std::string_view key) {
-  if (grammar == Grammar::kRuns) return key == "start_time" || key == "end_time";
-  return key == "creation_time" || key == "last_update_time";
+  switch (grammar) {
+    case Grammar::kRuns:
+      return key == "start_time" || key == "end_time";
+    case Grammar::kExperiments:
+      return key == "creation_time" || key == "last_update_time";
+    case Grammar::kLoggedModels:
+      return key == "creation_timestamp" || key == "last_updated_timestamp";
+  }
+  return false;
 }
 
 core::Result<SearchKey> ResolveIdentifier(const Token& token, Grammar grammar, bool for_order_by) {
@@ -325,9 +356,15 @@ core::Result<SearchKey> ResolveIdentifier(const Token& token, Grammar grammar, b
       return ErrorAt(token.position, "Invalid entity type '\"" + Shown(entity.text) +
                                          "\"'. Entity types are not double-quoted");
     }
-    if (grammar == Grammar::kRuns) {
+    if (grammar == Grammar::kRuns || grammar == Grammar::kLoggedModels) {
       std::optional<FilterEntity> kind = RunEntityFromName(entity.text);
+      if (kind == FilterEntity::kDataset && grammar == Grammar::kLoggedModels) kind.reset();
       if (!kind) {
+        if (grammar == Grammar::kLoggedModels) {
+          return ErrorAt(token.position, "Invalid entity type '" + Shown(entity.text) +
+                                             "'. Valid values are ['metric', 'parameter', "
+                                             "'tag', 'attribute']");
+        }
         return ErrorAt(token.position,
                        "Invalid entity type '" + Shown(entity.text) +
                            "'. Valid values are ['metric', 'parameter', 'tag', 'attribute', "
@@ -371,6 +408,14 @@ core::Result<SearchKey> ResolveIdentifier(const Token& token, Grammar grammar, b
         return ErrorAt(token.position, "Invalid attribute key '" + Shown(result.key) +
                                            "' specified. Valid keys are '" +
                                            std::string(kRunAttributeList) + "'");
+      }
+      result.key = canonical;
+    } else if (grammar == Grammar::kLoggedModels) {
+      std::string canonical = CanonicalLoggedModelAttribute(result.key);
+      if (canonical.empty()) {
+        return ErrorAt(token.position, "Invalid attribute key '" + Shown(result.key) +
+                                           "' specified. Valid keys are '" +
+                                           std::string(kLoggedModelAttributeList) + "'");
       }
       result.key = canonical;
     } else {
@@ -545,8 +590,9 @@ class Parser {
     bool nullable = comparison.entity == FilterEntity::kMetric ||
                     comparison.entity == FilterEntity::kParam ||
                     comparison.entity == FilterEntity::kTag;
-    bool lists = comparison.entity == FilterEntity::kDataset ||
-                 (comparison.entity == FilterEntity::kAttribute && grammar_ == Grammar::kRuns);
+    bool lists =
+        comparison.entity == FilterEntity::kDataset ||
+        (comparison.entity == FilterEntity::kAttribute && grammar_ != Grammar::kExperiments);
     bool ok = false;
     if (found) {
       switch (*found) {
@@ -602,7 +648,8 @@ class Parser {
   core::Status ParseValue(Comparison* comparison) {
     const Token& token = Peek();
     if (comparison->comparator == Comparator::kIn || comparison->comparator == Comparator::kNotIn) {
-      if (comparison->entity == FilterEntity::kAttribute && comparison->key != "run_id") {
+      if (comparison->entity == FilterEntity::kAttribute && grammar_ == Grammar::kRuns &&
+          comparison->key != "run_id") {
         return ErrorAt(token.position,
                        "Only the 'run_id' attribute supports comparison with a list of quoted "
                        "string values.");
@@ -753,11 +800,48 @@ core::Result<OrderBy> ParseExperimentOrderBy(std::string_view clause) {
   return ParseOrderByWith(clause, Grammar::kExperiments);
 }
 
+core::Result<RunFilter> ParseLoggedModelFilter(std::string_view filter) {
+  return ParseFilterWith(filter, Grammar::kLoggedModels);
+}
+
+core::Result<OrderBy> ParseLoggedModelOrderBy(std::string_view field_name, bool ascending) {
+  std::string_view field = field_name;
+  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front()))) {
+    field.remove_prefix(1);
+  }
+  while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back()))) {
+    field.remove_suffix(1);
+  }
+  size_t dot = field.find('.');
+  if (dot != std::string_view::npos) {
+    std::string_view entity = field.substr(0, dot);
+    std::string_view key = field.substr(dot + 1);
+    if (entity != "metrics") {
+      return core::InvalidArgumentError("Invalid order by field name: " + Shown(entity) +
+                                        ", only `metrics.<name>` is allowed.");
+    }
+    if (key.empty()) {
+      return core::InvalidArgumentError("Invalid order by field name: '" + Shown(field_name) +
+                                        "': the metric name is empty.");
+    }
+    return OrderBy{FilterEntity::kMetric, std::string(key), ascending};
+  }
+  std::string canonical = CanonicalLoggedModelAttribute(field);
+  if (canonical.empty()) {
+    return core::InvalidArgumentError(
+        "Invalid order by field name: " + Shown(field_name) + ". Valid names are " +
+        std::string(kLoggedModelAttributeList) + " and metrics.<name>.");
+  }
+  return OrderBy{FilterEntity::kAttribute, std::move(canonical), ascending};
+}
+
 bool ParseRunFilterForFuzzing(std::string_view filter) {
   bool parsed = ParseRunFilter(filter).ok();
   (void)ParseRunOrderBy(filter).ok();
   (void)ParseExperimentFilter(filter).ok();
   (void)ParseExperimentOrderBy(filter).ok();
+  (void)ParseLoggedModelFilter(filter).ok();
+  (void)ParseLoggedModelOrderBy(filter, true).ok();
   return parsed;
 }
 

@@ -77,8 +77,9 @@ struct Comparison {
   FilterEntity entity = FilterEntity::kAttribute;
   // For attributes, the canonical name after aliases: "run_id", "run_name",
   // "user_id", "status", "artifact_uri", "lifecycle_stage", "start_time",
-  // "end_time"; for experiments "name", "creation_time", "last_update_time".
-  // For datasets "name", "digest" or "context". Otherwise the key verbatim.
+  // "end_time"; for experiments "name", "creation_time", "last_update_time";
+  // for logged models those of CanonicalLoggedModelAttribute(). For datasets "name", "digest" or
+  // "context". Otherwise the key verbatim.
   std::string key;
   Comparator comparator = Comparator::kEqual;
   FilterValue value;
@@ -115,8 +116,27 @@ core::Result<RunFilter> ParseExperimentFilter(std::string_view filter);
 // creation_time, last_update_time, optionally ASC/DESC.
 core::Result<OrderBy> ParseExperimentOrderBy(std::string_view clause);
 
-// For fuzzing: parses `filter` as a run filter, an order_by clause and an
-// experiment filter and reports whether the run filter parsed. Never
+// The logged-model filter language (MLflow 3's SearchLoggedModelsUtils):
+// the run grammar's metrics, params and tags, and the attributes name,
+// model_id, model_type, status, source_run_id (= != LIKE ILIKE IN NOT IN)
+// and creation_timestamp, last_updated_timestamp (= != > >= < <=, integer;
+// aliases creation_time and last_updated_time). No dataset entity: logged
+// model searches name datasets separately. Comparison keys are canonical.
+core::Result<RunFilter> ParseLoggedModelFilter(std::string_view filter);
+
+// One of a logged-model search's structured order_by entries: `field_name`
+// is "metrics.<name>" (the key is everything after the first dot, verbatim)
+// or an attribute above (creation_time means creation_timestamp).
+// InvalidArgument otherwise, in MLflow's words.
+core::Result<OrderBy> ParseLoggedModelOrderBy(std::string_view field_name, bool ascending);
+
+// The canonical logged-model attribute for `key` ("creation_time" ->
+// "creation_timestamp"); empty if `key` is none.
+std::string CanonicalLoggedModelAttribute(std::string_view key);
+
+// For fuzzing: parses `filter` as a run filter, an order_by clause, an
+// experiment filter and the logged-model forms, and reports whether the run
+// filter parsed. Never
 // crashes, throws or reads out of bounds on any input.
 bool ParseRunFilterForFuzzing(std::string_view filter);
 

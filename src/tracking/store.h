@@ -1,10 +1,10 @@
 #pragma once
 
-// tracking::Store: where experiments, runs, metrics, params, tags and dataset
-// inputs live. One abstract interface in the words of MLflow's tracking
-// service; SqliteStore (tracking/sqlite/) implements it today and a
-// PostgreSQL store will implement it the same way. SQL never leaves an
-// implementation. Open one with OpenStore() (tracking/store_factory.h).
+// tracking::Store: where experiments, runs, metrics, params, tags, dataset
+// inputs and MLflow 3's logged models live. One abstract interface in the words of MLflow's
+// tracking service; SqliteStore (tracking/sqlite/) implements it today and a PostgreSQL store will
+// implement it the same way. SQL never leaves an implementation. Open one with OpenStore()
+// (tracking/store_factory.h).
 //
 // Semantics follow MLflow's SQLAlchemy store:
 //  - Experiment "0" ("Default") exists from the first open.
@@ -20,6 +20,11 @@
 //  - A run's metrics (RunData::metrics) are the latest value of each key:
 //    the one with the largest step, then timestamp, then value.
 //  - Input is validated by tracking/validation.h before anything is written.
+//  - Logged models (MLflow 3) belong to an experiment and may name the run
+//    that produced them. A deleted logged model is gone for Get and Search
+//    (NotFound, left out) but can still be finalized and tagged, as in
+//    MLflow. A metric logged to a run with a model_id is also recorded as
+//    one of that model's metrics.
 //
 // Errors: NotFound for a missing experiment, run or tag (REST:
 // RESOURCE_DOES_NOT_EXIST); InvalidArgument for bad input or a wrong
@@ -56,6 +61,33 @@ struct MetricPage {
   std::vector<Metric> metrics;
   std::string next_page_token;  // empty on the last page
 };
+
+struct LoggedModelPage {
+  std::vector<LoggedModel> models;
+  std::string next_page_token;  // empty on the last page
+};
+
+// A dataset a logged-model search restricts metrics to: the name, and the
+// digest too when not empty.
+struct LoggedModelDatasetFilter {
+  std::string dataset_name;
+  std::string dataset_digest;
+};
+
+// One order_by entry of a logged-model search: `field_name` is an attribute
+// ("creation_timestamp", "name", ...) or "metrics.<name>"; for a metric the
+// latest value (by timestamp, then step) counts, optionally only values on
+// the dataset named by dataset_name (and dataset_digest).
+struct LoggedModelOrderBy {
+  std::string field_name;
+  bool ascending = true;
+  std::string dataset_name;
+  std::string dataset_digest;
+};
+
+// MLflow's default and largest page of a logged-model search.
+inline constexpr int kSearchLoggedModelsDefault = 100;
+inline constexpr int kSearchLoggedModelsMax = 1000;
 
 class Store {
  public:
@@ -173,6 +205,65 @@ class Store {
                                            int max_results,
                                            const std::vector<std::string>& order_by,
                                            std::string_view page_token) = 0;
+
+  // ---- Logged models (MLflow 3) --------------------------------------------
+
+  // Creates a PENDING logged model in an active experiment with a new id
+  // ("m-" + 32 hex digits) and artifact_uri "<experiment artifact
+  // location>/models/<id>/artifacts". An empty `name` gets a generated
+  // "adjective-noun-123" one. `source_run_id`, when given, must name a run.
+  // NotFound for the experiment or run; InvalidArgument for an inactive
+  // experiment, a bad param or tag, or a repeated param key.
+  virtual core::Result<LoggedModel> CreateLoggedModel(std::string_view experiment_id,
+                                                      std::string_view name,
+                                                      std::string_view model_type,
+                                                      std::string_view source_run_id,
+                                                      const std::vector<LoggedModelParam>& params,
+                                                      const std::vector<LoggedModelTag>& tags) = 0;
+
+  // The model with its tags, params and metrics. NotFound when there is no
+  // such model or it was deleted.
+  virtual core::Result<LoggedModel> GetLoggedModel(std::string_view model_id) = 0;
+
+  // Sets the model's status (the client calls it once the files are
+  // uploaded) and returns the model. NotFound.
+  virtual core::Result<LoggedModel> FinalizeLoggedModel(std::string_view model_id,
+                                                        LoggedModelStatus status) = 0;
+
+  // Marks the model deleted. NotFound when there is no such model.
+  virtual core::Status DeleteLoggedModel(std::string_view model_id) = 0;
+
+  // Sets (inserts or replaces) tags. NotFound; InvalidArgument for a bad tag.
+  virtual core::Status SetLoggedModelTags(std::string_view model_id,
+                                          const std::vector<LoggedModelTag>& tags) = 0;
+  // NotFound when the model or its tag `key` does not exist.
+  virtual core::Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key) = 0;
+
+  // Adds params, write-once as run params are: the same value again is OK,
+  // another is InvalidArgument, and then none is written. NotFound.
+  virtual core::Status LogLoggedModelParams(std::string_view model_id,
+                                            const std::vector<LoggedModelParam>& params) = 0;
+
+  // One page of the live (not deleted) logged models of `experiment_ids`
+  // matching `filter` (ParseLoggedModelFilter in tracking/search_filter.h;
+  // a metrics comparison holds when any value of that metric does, counting
+  // only values on `datasets` when given; datasets without a metrics
+  // comparison keep the models with any metric on them), ordered by
+  // `order_by`, then creation_timestamp DESC and model_id ASC. Models
+  // without the ordered-by value come last. 1 <= max_results <=
+  // kSearchLoggedModelsMax. InvalidArgument for a bad filter, order_by,
+  // dataset, max_results or token.
+  virtual core::Result<LoggedModelPage> SearchLoggedModels(
+      const std::vector<std::string>& experiment_ids, std::string_view filter,
+      const std::vector<LoggedModelDatasetFilter>& datasets, int max_results,
+      const std::vector<LoggedModelOrderBy>& order_by, std::string_view page_token) = 0;
+
+  // Records that an active run produced these logged models (MLflow 3's
+  // log-outputs); they appear in Run::outputs in the order logged. Logging
+  // the same model again updates its step. NotFound for the run or a model;
+  // InvalidArgument for an inactive run.
+  virtual core::Status LogOutputs(std::string_view run_id,
+                                  const std::vector<LoggedModelOutput>& models) = 0;
 };
 
 }  // namespace mlforge::tracking

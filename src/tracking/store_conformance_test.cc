@@ -38,6 +38,12 @@ using testing::StoreBackend;
     ASSERT_TRUE(conformance_status_.ok()) << StatusText(conformance_status_); \
   } while (0)
 
+#define EXPECT_OK_RESULT(expr)                                                \
+  do {                                                                        \
+    auto&& conformance_status_ = (expr);                                      \
+    EXPECT_TRUE(conformance_status_.ok()) << StatusText(conformance_status_); \
+  } while (0)
+
 #define EXPECT_CODE(expr, expected_code)                                    \
   do {                                                                      \
     auto&& conformance_status_ = (expr);                                    \
@@ -1024,6 +1030,268 @@ TEST_P(StoreConformanceTest, ReopenSeesEverything) {
   EXPECT_EQ(Must(store_->GetExperiment("0")).name, "Default");
   // Ids keep counting after a reopen.
   EXPECT_EQ(Must(store_->CreateExperiment("next", "", {})), "2");
+}
+
+// ---- logged models (MLflow 3) ---------------------------------------------------------
+
+bool LooksLikeModelId(const std::string& id) {
+  if (id.size() != 34 || !id.starts_with("m-")) return false;
+  for (size_t index = 2; index < id.size(); ++index) {
+    char c = id[index];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+TEST_P(StoreConformanceTest, LoggedModelLifecycle) {
+  std::string experiment_id = NewExperiment("models");
+  Experiment experiment = Must(store_->GetExperiment(experiment_id));
+  tracking::Run run = NewRun(experiment_id, "trainer");
+  LoggedModel created = Must(
+      store_->CreateLoggedModel(experiment_id, "model", "classifier", run.info.run_id,
+                                {{"lr", "0.1"}, {"depth", "3"}}, {{"z", "last"}, {"a", "first"}}));
+  EXPECT_TRUE(LooksLikeModelId(created.model_id)) << created.model_id;
+  EXPECT_EQ(created.experiment_id, experiment_id);
+  EXPECT_EQ(created.name, "model");
+  EXPECT_EQ(created.model_type, "classifier");
+  EXPECT_EQ(created.source_run_id, run.info.run_id);
+  EXPECT_EQ(created.status, LoggedModelStatus::kPending);
+  EXPECT_EQ(created.artifact_uri,
+            experiment.artifact_location + "/models/" + created.model_id + "/artifacts");
+  EXPECT_GT(created.creation_timestamp_ms, 0);
+  EXPECT_EQ(created.last_updated_timestamp_ms, created.creation_timestamp_ms);
+  EXPECT_EQ(created.params, (std::vector<LoggedModelParam>{{"depth", "3"}, {"lr", "0.1"}}));
+  EXPECT_EQ(created.tags, (std::vector<LoggedModelTag>{{"a", "first"}, {"z", "last"}}));
+
+  LoggedModel fetched = Must(store_->GetLoggedModel(created.model_id));
+  EXPECT_EQ(fetched.name, created.name);
+  EXPECT_EQ(fetched.artifact_uri, created.artifact_uri);
+  EXPECT_EQ(fetched.params, created.params);
+  EXPECT_EQ(fetched.tags, created.tags);
+  EXPECT_TRUE(fetched.metrics.empty());
+
+  // No name: a generated one; no run, no type: left empty.
+  LoggedModel anonymous = Must(store_->CreateLoggedModel(experiment_id, "", "", "", {}, {}));
+  EXPECT_TRUE(LooksGenerated(anonymous.name)) << anonymous.name;
+  EXPECT_TRUE(anonymous.source_run_id.empty());
+  EXPECT_TRUE(anonymous.model_type.empty());
+  EXPECT_NE(anonymous.model_id, created.model_id);
+
+  LoggedModel ready =
+      Must(store_->FinalizeLoggedModel(created.model_id, LoggedModelStatus::kReady));
+  EXPECT_EQ(ready.status, LoggedModelStatus::kReady);
+  EXPECT_GE(ready.last_updated_timestamp_ms, created.last_updated_timestamp_ms);
+  EXPECT_EQ(Must(store_->GetLoggedModel(created.model_id)).status, LoggedModelStatus::kReady);
+
+  ASSERT_OK(store_->SetLoggedModelTags(created.model_id, {{"a", "changed"}, {"m", "new"}}));
+  EXPECT_EQ(Must(store_->GetLoggedModel(created.model_id)).tags,
+            (std::vector<LoggedModelTag>{{"a", "changed"}, {"m", "new"}, {"z", "last"}}));
+  ASSERT_OK(store_->DeleteLoggedModelTag(created.model_id, "z"));
+  EXPECT_CODE(store_->DeleteLoggedModelTag(created.model_id, "z"), kNotFound);
+  EXPECT_EQ(Must(store_->GetLoggedModel(created.model_id)).tags.size(), 2u);
+
+  // Params are write-once, as a run's.
+  ASSERT_OK(store_->LogLoggedModelParams(created.model_id, {{"lr", "0.1"}, {"epochs", "5"}}));
+  EXPECT_CODE(store_->LogLoggedModelParams(created.model_id, {{"lr", "0.2"}}), kInvalidArgument);
+  EXPECT_EQ(Must(store_->GetLoggedModel(created.model_id)).params,
+            (std::vector<LoggedModelParam>{{"depth", "3"}, {"epochs", "5"}, {"lr", "0.1"}}));
+
+  // Deleted: gone for Get, still there for finalize (as in MLflow).
+  ASSERT_OK(store_->DeleteLoggedModel(anonymous.model_id));
+  EXPECT_CODE(store_->GetLoggedModel(anonymous.model_id), kNotFound);
+  EXPECT_OK_RESULT(
+      store_->FinalizeLoggedModel(anonymous.model_id, LoggedModelStatus::kUploadFailed));
+
+  // Errors.
+  const std::string missing = "m-" + std::string(32, '0');
+  EXPECT_CODE(store_->GetLoggedModel(missing), kNotFound);
+  EXPECT_CODE(store_->FinalizeLoggedModel(missing, LoggedModelStatus::kReady), kNotFound);
+  EXPECT_CODE(store_->DeleteLoggedModel(missing), kNotFound);
+  EXPECT_CODE(store_->SetLoggedModelTags(missing, {{"k", "v"}}), kNotFound);
+  EXPECT_CODE(store_->DeleteLoggedModelTag(missing, "k"), kNotFound);
+  EXPECT_CODE(store_->LogLoggedModelParams(missing, {{"k", "v"}}), kNotFound);
+  EXPECT_CODE(store_->CreateLoggedModel("12345", "x", "", "", {}, {}), kNotFound);
+  EXPECT_CODE(store_->CreateLoggedModel(experiment_id, "x", "", std::string(32, 'f'), {}, {}),
+              kNotFound);
+  EXPECT_CODE(store_->CreateLoggedModel(experiment_id, "x", "", "", {{"bad..key/", "v"}}, {}),
+              kInvalidArgument);
+  std::string gone = NewExperiment("gone");
+  ASSERT_OK(store_->DeleteExperiment(gone));
+  EXPECT_CODE(store_->CreateLoggedModel(gone, "x", "", "", {}, {}), kInvalidArgument);
+}
+
+TEST_P(StoreConformanceTest, LoggedModelOutputsAndMetrics) {
+  std::string experiment_id = NewExperiment("linked");
+  tracking::Run run = NewRun(experiment_id);
+  std::string run_id = run.info.run_id;
+  EXPECT_TRUE(run.outputs.model_outputs.empty());
+  LoggedModel first = Must(store_->CreateLoggedModel(experiment_id, "a", "", run_id, {}, {}));
+  LoggedModel second = Must(store_->CreateLoggedModel(experiment_id, "b", "", run_id, {}, {}));
+
+  ASSERT_OK(store_->LogOutputs(run_id, {{first.model_id, 3}}));
+  ASSERT_OK(store_->LogOutputs(run_id, {{second.model_id, 7}, {first.model_id, 5}}));
+  EXPECT_EQ(Must(store_->GetRun(run_id)).outputs.model_outputs,
+            (std::vector<LoggedModelOutput>{{first.model_id, 5}, {second.model_id, 7}}));
+  EXPECT_CODE(store_->LogOutputs(run_id, {{"m-" + std::string(32, '1'), 0}}), kNotFound);
+  EXPECT_CODE(store_->LogOutputs(std::string(32, 'a'), {{first.model_id, 0}}), kNotFound);
+
+  // Metrics logged with a model id become the model's metrics, and the run's.
+  Metric accuracy("acc", 0.75, 100, 5);
+  accuracy.model_id = first.model_id;
+  accuracy.dataset_name = "val";
+  accuracy.dataset_digest = "d1";
+  Metric loss("loss", kNaN, 101, 5);
+  loss.model_id = first.model_id;
+  ASSERT_OK(store_->LogBatch(run_id, {accuracy, loss, {"plain", 1.0, 102, 5}}, {}, {}));
+  Metric again("acc", 0.8, 200, 6);
+  again.model_id = first.model_id;
+  ASSERT_OK(store_->LogMetric(run_id, again));
+  LoggedModel linked = Must(store_->GetLoggedModel(first.model_id));
+  ASSERT_EQ(linked.metrics.size(), 3u);
+  EXPECT_EQ(linked.metrics[0].key, "acc");
+  EXPECT_EQ(linked.metrics[0].value, 0.75);
+  EXPECT_EQ(linked.metrics[0].timestamp, 100);
+  EXPECT_EQ(linked.metrics[0].step, 5);
+  EXPECT_EQ(linked.metrics[0].dataset_name, "val");
+  EXPECT_EQ(linked.metrics[0].dataset_digest, "d1");
+  EXPECT_EQ(linked.metrics[0].run_id, run_id);
+  EXPECT_EQ(linked.metrics[0].model_id, first.model_id);
+  EXPECT_EQ(linked.metrics[1].value, 0.8);
+  EXPECT_EQ(linked.metrics[2].key, "loss");
+  EXPECT_TRUE(std::isnan(linked.metrics[2].value));
+  EXPECT_TRUE(Must(store_->GetLoggedModel(second.model_id)).metrics.empty());
+  tracking::Run after = Must(store_->GetRun(run_id));
+  EXPECT_EQ(after.data.metrics.size(), 3u);
+  EXPECT_EQ(LatestMetric(after, "acc")->value, 0.8);
+  // A metric naming an unknown model is refused, and nothing of its batch is written.
+  Metric orphan("orphan", 1.0, 300, 0);
+  orphan.model_id = "m-" + std::string(32, '2');
+  EXPECT_CODE(store_->LogBatch(run_id, {{"first", 1.0, 300, 0}, orphan}, {}, {}), kNotFound);
+  EXPECT_FALSE(LatestMetric(Must(store_->GetRun(run_id)), "first").has_value());
+
+  // Durable across a reopen.
+  Reopen();
+  EXPECT_EQ(Must(store_->GetLoggedModel(first.model_id)).metrics.size(), 3u);
+  EXPECT_EQ(Must(store_->GetRun(run_id)).outputs.model_outputs.size(), 2u);
+}
+
+TEST_P(StoreConformanceTest, SearchLoggedModels) {
+  std::string experiment_id = NewExperiment("search-models");
+  std::string other_id = NewExperiment("other-models");
+  tracking::Run run = NewRun(experiment_id);
+  auto create = [&](const std::string& experiment, const std::string& name, const std::string& type,
+                    std::vector<LoggedModelParam> params, std::vector<LoggedModelTag> tags) {
+    return Must(store_->CreateLoggedModel(experiment, name, type, run.info.run_id, params, tags));
+  };
+  LoggedModel alpha = create(experiment_id, "alpha", "cnn", {{"lr", "0.1"}}, {{"team", "vision"}});
+  LoggedModel beta = create(experiment_id, "beta", "mlp", {{"lr", "0.01"}}, {{"team", "nlp"}});
+  LoggedModel gamma = create(experiment_id, "gamma-2", "", {}, {});
+  LoggedModel elsewhere = create(other_id, "alpha", "cnn", {}, {});
+  LoggedModel removed = create(experiment_id, "removed", "cnn", {}, {});
+  ASSERT_OK(store_->DeleteLoggedModel(removed.model_id));
+  ASSERT_OK(store_->FinalizeLoggedModel(beta.model_id, LoggedModelStatus::kReady).status());
+  auto log_metric = [&](const LoggedModel& model, const std::string& key, double value,
+                        int64_t timestamp, const std::string& dataset) {
+    Metric metric(key, value, timestamp, 0);
+    metric.model_id = model.model_id;
+    metric.dataset_name = dataset;
+    ASSERT_OK(store_->LogMetric(run.info.run_id, metric));
+  };
+  log_metric(alpha, "acc", 0.9, 10, "val");
+  log_metric(alpha, "acc", 0.5, 20, "test");  // latest
+  log_metric(beta, "acc", 0.7, 10, "val");
+
+  auto names = [&](const std::vector<std::string>& experiments, const std::string& filter,
+                   const std::vector<LoggedModelDatasetFilter>& datasets,
+                   const std::vector<LoggedModelOrderBy>& order_by) {
+    std::vector<std::string> found;
+    std::string token;
+    for (int page = 0; page < 100; ++page) {
+      core::Result<LoggedModelPage> result =
+          store_->SearchLoggedModels(experiments, filter, datasets, 2, order_by, token);
+      EXPECT_TRUE(result.ok()) << filter << ": " << result.status().ToString();
+      if (!result.ok()) break;
+      EXPECT_LE(result->models.size(), 2u);
+      for (const LoggedModel& model : result->models) {
+        found.push_back(model.name + (model.experiment_id == other_id ? "@other" : ""));
+      }
+      token = result->next_page_token;
+      if (token.empty()) break;
+    }
+    return found;
+  };
+  using Names = std::vector<std::string>;
+  auto sorted = [](Names values) {
+    std::sort(values.begin(), values.end());
+    return values;
+  };
+  const std::vector<std::string> here = {experiment_id};
+  EXPECT_EQ(sorted(names(here, "", {}, {})), (Names{"alpha", "beta", "gamma-2"}));
+  EXPECT_EQ(sorted(names({experiment_id, other_id}, "name = 'alpha'", {}, {})),
+            (Names{"alpha", "alpha@other"}));
+  EXPECT_EQ(names(here, "name LIKE 'gam%'", {}, {}), (Names{"gamma-2"}));
+  EXPECT_EQ(names(here, "attributes.name ILIKE 'BETA'", {}, {}), (Names{"beta"}));
+  EXPECT_EQ(sorted(names(here, "model_type IN ('cnn', 'mlp')", {}, {})), (Names{"alpha", "beta"}));
+  EXPECT_EQ(names(here, "model_type NOT IN ('cnn')", {}, {}), (Names{"beta"}));
+  EXPECT_EQ(names(here, "status = 'LOGGED_MODEL_READY'", {}, {}), (Names{"beta"}));
+  EXPECT_EQ(names(here, "model_id = '" + gamma.model_id + "'", {}, {}), (Names{"gamma-2"}));
+  EXPECT_EQ(sorted(names(here, "source_run_id = '" + run.info.run_id + "'", {}, {})),
+            (Names{"alpha", "beta", "gamma-2"}));
+  EXPECT_EQ(sorted(names(here, "creation_time >= 0 and last_updated_timestamp > 0", {}, {})),
+            (Names{"alpha", "beta", "gamma-2"}));
+  EXPECT_EQ(names(here, "params.lr = '0.01'", {}, {}), (Names{"beta"}));
+  EXPECT_EQ(names(here, "tags.team != 'nlp'", {}, {}), (Names{"alpha"}));
+  EXPECT_EQ(sorted(names(here, "tags.team IS NULL", {}, {})), (Names{"gamma-2"}));
+  // A metrics comparison holds when any value of the metric does.
+  EXPECT_EQ(sorted(names(here, "metrics.acc > 0.6", {}, {})), (Names{"alpha", "beta"}));
+  EXPECT_EQ(names(here, "metrics.acc < 0.6", {}, {}), (Names{"alpha"}));
+  EXPECT_EQ(sorted(names(here, "metrics.acc > 0.6", {{"val", ""}}, {})), (Names{"alpha", "beta"}));
+  EXPECT_TRUE(names(here, "metrics.acc > 0.6", {{"test", ""}}, {}).empty());
+  EXPECT_TRUE(names(here, "metrics.acc > 0.6", {{"val", "no-such-digest"}}, {}).empty());
+  // Datasets alone keep the models with any metric on them.
+  EXPECT_EQ(names(here, "", {{"test", ""}}, {}), (Names{"alpha"}));
+  EXPECT_EQ(names(here, "name = 'removed'", {}, {}), Names{});
+
+  // Order: explicit keys, then creation time (newest first) and id.
+  EXPECT_EQ(names(here, "", {}, {{"name", false, "", ""}}), (Names{"gamma-2", "beta", "alpha"}));
+  EXPECT_EQ(names(here, "", {}, {{"name", true, "", ""}}), (Names{"alpha", "beta", "gamma-2"}));
+  // By the latest value of a metric; models without it last.
+  EXPECT_EQ(names(here, "", {}, {{"metrics.acc", false, "", ""}}),
+            (Names{"beta", "alpha", "gamma-2"}));
+  EXPECT_EQ(names(here, "", {}, {{"metrics.acc", true, "", ""}}),
+            (Names{"alpha", "beta", "gamma-2"}));
+  EXPECT_EQ(names(here, "", {}, {{"metrics.acc", false, "val", ""}}),
+            (Names{"alpha", "beta", "gamma-2"}));
+  EXPECT_EQ(names(here, "", {}, {{"model_type", true, "", ""}, {"name", false, "", ""}}),
+            (Names{"alpha", "beta", "gamma-2"}));
+  {
+    std::vector<LoggedModel> all =
+        Must(store_->SearchLoggedModels(here, "", {}, 100, {}, "")).models;
+    ASSERT_EQ(all.size(), 3u);
+    for (size_t index = 1; index < all.size(); ++index) {
+      const LoggedModel& before = all[index - 1];
+      const LoggedModel& after = all[index];
+      EXPECT_TRUE(before.creation_timestamp_ms > after.creation_timestamp_ms ||
+                  (before.creation_timestamp_ms == after.creation_timestamp_ms &&
+                   before.model_id < after.model_id))
+          << before.model_id << " then " << after.model_id;
+    }
+    EXPECT_EQ(all[0].tags.size() + all[1].tags.size() + all[2].tags.size(), 2u);
+  }
+  EXPECT_TRUE(Must(store_->SearchLoggedModels({"987654"}, "", {}, 10, {}, "")).models.empty());
+
+  EXPECT_CODE(store_->SearchLoggedModels(here, "name = ", {}, 10, {}, ""), kInvalidArgument);
+  EXPECT_CODE(store_->SearchLoggedModels(here, "run_name = 'x'", {}, 10, {}, ""), kInvalidArgument);
+  EXPECT_CODE(store_->SearchLoggedModels(here, "datasets.name = 'x'", {}, 10, {}, ""),
+              kInvalidArgument);
+  EXPECT_CODE(store_->SearchLoggedModels(here, "", {}, 10, {{"params.lr", true, "", ""}}, ""),
+              kInvalidArgument);
+  EXPECT_CODE(store_->SearchLoggedModels(here, "", {}, 10, {{"bogus", true, "", ""}}, ""),
+              kInvalidArgument);
+  EXPECT_CODE(store_->SearchLoggedModels(here, "", {}, 0, {}, ""), kInvalidArgument);
+  EXPECT_CODE(store_->SearchLoggedModels(here, "", {{"", "digest"}}, 10, {}, ""), kInvalidArgument);
+  EXPECT_CODE(store_->SearchLoggedModels(here, "", {}, 10, {}, "not a token"), kInvalidArgument);
+  (void)elsewhere;
 }
 
 // ---- backends -------------------------------------------------------------------------

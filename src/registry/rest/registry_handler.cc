@@ -336,10 +336,16 @@ net::HttpResponse MlflowRegistryHandler::CreateModelVersion(const net::HttpReque
     MLFORGE_ASSIGN_OR_RETURN(auto tags, ReadTags<ModelVersionTag>(fields));
     MLFORGE_ASSIGN_OR_RETURN(std::string run_link, OptionalStringOrEmpty(fields, "run_link"));
     MLFORGE_ASSIGN_OR_RETURN(std::string description, OptionalStringOrEmpty(fields, "description"));
+    MLFORGE_ASSIGN_OR_RETURN(std::string model_id, OptionalStringOrEmpty(fields, "model_id"));
     MLFORGE_RETURN_IF_ERROR(ValidateModelVersionSource(source));
+    if (!model_id.empty() && logged_models_ != nullptr) {
+      MLFORGE_ASSIGN_OR_RETURN(tracking::LoggedModel logged_model,
+                               logged_models_->GetLoggedModel(model_id));
+      if (run_id.empty()) run_id = logged_model.source_run_id;
+    }
     MLFORGE_ASSIGN_OR_RETURN(
         ModelVersion version,
-        store_.CreateModelVersion(name, source, run_id, tags, run_link, description));
+        store_.CreateModelVersion(name, source, run_id, tags, run_link, description, model_id));
     return Json{{"model_version", ModelVersionToJson(version)}};
   });
 }
@@ -401,6 +407,14 @@ net::HttpResponse MlflowRegistryHandler::GetModelVersionDownloadUri(
     MLFORGE_ASSIGN_OR_RETURN(std::string name, fields.RequiredString("name"));
     MLFORGE_ASSIGN_OR_RETURN(int64_t number, RequiredVersion(fields));
     MLFORGE_ASSIGN_OR_RETURN(std::string uri, store_.GetModelVersionDownloadUri(name, number));
+    if (logged_models_ != nullptr && uri.starts_with("models:/")) {
+      MLFORGE_ASSIGN_OR_RETURN(ModelVersion version, store_.GetModelVersion(name, number));
+      if (!version.model_id.empty()) {
+        MLFORGE_ASSIGN_OR_RETURN(tracking::LoggedModel logged_model,
+                                 logged_models_->GetLoggedModel(version.model_id));
+        uri = logged_model.artifact_uri;
+      }
+    }
     return Json{{"artifact_uri", uri}};
   });
 }

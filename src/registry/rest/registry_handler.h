@@ -38,18 +38,30 @@
 // are {"error_code","message"} with MLflow's status, written only by
 // tracking::rest::MlflowErrorResponse.
 //
-// The handler borrows its store: the store must outlive the handler, and the
-// handler every Router it registered with. Thread-safe as the store is.
+// MLflow 3: model-versions/create takes `model_id`, the logged model the
+// version is made from (register_model("runs:/<run>/<name>") sends source
+// "models:/<model_id>" with it). Given a tracking store, the handler checks
+// that the logged model exists (RESOURCE_DOES_NOT_EXIST otherwise), fills a
+// missing run_id from the model's source run, and get-download-uri answers
+// the logged model's artifact_uri for a "models:/" source, as MLflow's
+// registry stores the model's artifact location.
+//
+// The handler borrows its stores: they must outlive the handler, and the
+// handler every Router it registered with. Thread-safe as the stores are.
 
 #include "net/http.h"
 #include "net/router.h"
 #include "registry/registry_store.h"
+#include "tracking/store.h"
 
 namespace mlforge::registry::rest {
 
 class MlflowRegistryHandler {
  public:
   explicit MlflowRegistryHandler(RegistryStore& store) : store_(store) {}
+  // With the tracking store that holds the logged models (see above).
+  MlflowRegistryHandler(RegistryStore& store, tracking::Store& logged_models)
+      : store_(store), logged_models_(&logged_models) {}
   MlflowRegistryHandler(const MlflowRegistryHandler&) = delete;
   MlflowRegistryHandler& operator=(const MlflowRegistryHandler&) = delete;
 
@@ -80,6 +92,8 @@ class MlflowRegistryHandler {
   net::HttpResponse DeleteModelVersionTag(const net::HttpRequest& request);
 
   RegistryStore& store_;  // borrowed; outlives this handler
+  // Borrowed; outlives this handler. Null: logged models are not checked.
+  tracking::Store* const logged_models_ = nullptr;
 };
 
 }  // namespace mlforge::registry::rest

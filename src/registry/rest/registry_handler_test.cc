@@ -16,6 +16,7 @@
 #include "net/http_server.h"
 #include "net/router.h"
 #include "registry/sqlite/sqlite_registry_store.h"
+#include "tracking/sqlite/sqlite_store.h"
 #include "tracking/testing/temp_dir.h"
 
 namespace mlforge::registry::rest {
@@ -274,6 +275,65 @@ TEST_F(RegistryHandlerTest, ErrorsInMlflowShape) {
   response = client_->Get("/ajax-api/2.0/mlflow/registered-models/get?name=m");
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 200);
+}
+
+// MLflow 3's register_model("runs:/<run>/model"): the version names the
+// logged model, which must exist; its run fills in, and the download URI is
+// the logged model's files.
+TEST(RegistryHandlerLoggedModelTest, VersionsFromLoggedModels) {
+  ScopedTempDir folder("mlforge-registry-lm");
+  std::string path = (folder.path() / "mlflow.db").string();
+  auto tracking_store = tracking::SqliteStore::Open(path, "mlflow-artifacts:/");
+  ASSERT_TRUE(tracking_store.ok()) << tracking_store.status().ToString();
+  auto registry_store = SqliteRegistryStore::Open(path);
+  ASSERT_TRUE(registry_store.ok()) << registry_store.status().ToString();
+  auto run = (*tracking_store)->CreateRun("0", "me", 1, {}, std::nullopt);
+  ASSERT_TRUE(run.ok());
+  auto logged = (*tracking_store)->CreateLoggedModel("0", "model", "", run->info.run_id, {}, {});
+  ASSERT_TRUE(logged.ok()) << logged.status().ToString();
+  MlflowRegistryHandler handler(**registry_store, **tracking_store);
+  net::Router router;
+  handler.Register(router);
+  auto server = net::HttpServer::Start(net::HttpServer::Options(), std::move(router));
+  ASSERT_TRUE(server.ok());
+  auto client = net::HttpClient::Connect("127.0.0.1", (*server)->port());
+  ASSERT_TRUE(client.ok());
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body) {
+    net::HttpHeaders headers;
+    if (method != "GET") headers.push_back({"Content-Type", "application/json"});
+    auto response = (*client)->Send(method, "/api/2.0/mlflow/" + target, body, headers);
+    EXPECT_TRUE(response.ok());
+    return std::make_pair(response.ok() ? response->status : 0,
+                          response.ok() ? json::parse(response->body, nullptr, false) : json());
+  };
+  ASSERT_EQ(call("POST", "registered-models/create", R"({"name": "m"})").first, 200);
+  const std::string& model_id = logged->model_id;
+  auto [status, body] =
+      call("POST", "model-versions/create",
+           json{{"name", "m"}, {"source", "models:/" + model_id}, {"model_id", model_id}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["model_version"]["model_id"], model_id);
+  EXPECT_EQ(body["model_version"]["run_id"], run->info.run_id);
+  auto [get_status, got] = call("GET", "model-versions/get?name=m&version=1", "");
+  ASSERT_EQ(get_status, 200);
+  EXPECT_EQ(got["model_version"]["model_id"], model_id);
+  auto [uri_status, uri] = call("GET", "model-versions/get-download-uri?name=m&version=1", "");
+  ASSERT_EQ(uri_status, 200) << uri;
+  EXPECT_EQ(uri["artifact_uri"], logged->artifact_uri);
+  auto [missing_status, missing] =
+      call("POST", "model-versions/create",
+           R"({"name": "m", "source": "models:/m-00000000000000000000000000000000",
+               "model_id": "m-00000000000000000000000000000000"})");
+  EXPECT_EQ(missing_status, 404) << missing;
+  EXPECT_EQ(missing["error_code"], "RESOURCE_DOES_NOT_EXIST");
+  // A plain version keeps its source as the download URI and has no model_id.
+  auto [plain_status, plain] =
+      call("POST", "model-versions/create", R"({"name": "m", "source": "s3://b/model"})");
+  ASSERT_EQ(plain_status, 200);
+  EXPECT_FALSE(plain["model_version"].contains("model_id")) << plain;
+  EXPECT_EQ(
+      call("GET", "model-versions/get-download-uri?name=m&version=2", "").second["artifact_uri"],
+      "s3://b/model");
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ Json ModelVersionToJson(const ModelVersion& model_version) {
   PutIfNotEmpty(object, "status_message", model_version.status_message);
   if (!model_version.tags.empty()) object["tags"] = TagsToJson(model_version.tags);
   PutIfNotEmpty(object, "run_link", model_version.run_link);
+  PutIfNotEmpty(object, "model_id", model_version.model_id);
   if (!model_version.aliases.empty()) object["aliases"] = model_version.aliases;
   return object;
 }

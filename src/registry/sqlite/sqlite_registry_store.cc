@@ -29,7 +29,7 @@ namespace {
 // Numbered migrations: entry i takes the registry schema from version i to
 // i + 1. Append only; never edit one that has shipped. Models have a
 // surrogate integer key, so a rename touches one row.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: the registry schema, shaped like MLflow's.
     R"sql(
 CREATE TABLE registered_models (
@@ -75,6 +75,10 @@ CREATE TABLE registered_model_aliases (
   version INTEGER NOT NULL,
   PRIMARY KEY (model_id, alias)
 ) WITHOUT ROWID;
+)sql",
+    // 2: MLflow 3's link from a version to the logged model it was made from.
+    R"sql(
+ALTER TABLE model_versions ADD COLUMN logged_model_id TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -134,8 +138,9 @@ core::Result<ModelVersion> LoadModelVersion(Connection& connection, int64_t mode
       Statement select,
       connection.Prepare(
           "SELECT rm.name, mv.creation_time, mv.last_updated_time, mv.user_id, mv.current_stage, "
-          "mv.description, mv.source, mv.run_id, mv.run_link, mv.status, mv.status_message "
-          "FROM model_versions mv JOIN registered_models rm ON rm.model_id = mv.model_id "
+          "mv.description, mv.source, mv.run_id, mv.run_link, mv.status, mv.status_message, "
+          "mv.logged_model_id FROM model_versions mv JOIN registered_models rm ON rm.model_id = "
+          "mv.model_id "
           "WHERE mv.model_id = ? AND mv.version = ?"));
   select.Bind(1, model_id).Bind(2, version);
   MLFORGE_ASSIGN_OR_RETURN(bool found, select.Step());
@@ -159,6 +164,7 @@ core::Result<ModelVersion> LoadModelVersion(Connection& connection, int64_t mode
     return core::InternalError("Corrupt model version status: " + status.status().message());
   model_version.status = *status;
   model_version.status_message = select.ColumnText(10);
+  model_version.model_id = select.ColumnText(11);
 
   MLFORGE_ASSIGN_OR_RETURN(
       Statement tags,
@@ -726,7 +732,7 @@ core::Result<ModelVersion> SqliteRegistryStore::GetModelVersionByAlias(std::stri
 core::Result<ModelVersion> SqliteRegistryStore::CreateModelVersion(
     std::string_view name, std::string_view source, std::string_view run_id,
     const std::vector<ModelVersionTag>& tags, std::string_view run_link,
-    std::string_view description) {
+    std::string_view description, std::string_view logged_model_id) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   std::map<std::string, std::string> unique_tags;
   for (const ModelVersionTag& tag : tags) {
@@ -751,8 +757,8 @@ core::Result<ModelVersion> SqliteRegistryStore::CreateModelVersion(
         Statement insert,
         connection.Prepare(
             "INSERT INTO model_versions (model_id, version, creation_time, last_updated_time, "
-            "description, current_stage, source, run_id, run_link, status) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            "description, current_stage, source, run_id, run_link, status, logged_model_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     insert.Bind(1, model_id)
         .Bind(2, version)
         .Bind(3, now_ms)
@@ -762,7 +768,8 @@ core::Result<ModelVersion> SqliteRegistryStore::CreateModelVersion(
         .Bind(7, source)
         .Bind(8, run_id)
         .Bind(9, run_link)
-        .Bind(10, ModelVersionStatusName(ModelVersionStatus::kReady));
+        .Bind(10, ModelVersionStatusName(ModelVersionStatus::kReady))
+        .Bind(11, logged_model_id);
     MLFORGE_RETURN_IF_ERROR(insert.Run());
     for (const auto& [key, value] : unique_tags) {
       MLFORGE_ASSIGN_OR_RETURN(

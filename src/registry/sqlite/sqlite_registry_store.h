@@ -93,7 +93,8 @@ class SqliteRegistryStore final : public RegistryStore {
                                                 std::string_view run_id,
                                                 const std::vector<ModelVersionTag>& tags,
                                                 std::string_view run_link,
-                                                std::string_view description) override;
+                                                std::string_view description,
+                                                std::string_view model_id) override;
   core::Result<ModelVersion> GetModelVersion(std::string_view name, int64_t version) override;
   core::Result<ModelVersion> UpdateModelVersion(std::string_view name, int64_t version,
                                                 std::string_view description) override;

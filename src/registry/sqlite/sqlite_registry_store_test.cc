@@ -45,7 +45,7 @@ TEST(SqliteRegistryStoreTest, SharesTheTrackingDatabaseFile) {
   ASSERT_TRUE(run.ok());
   ASSERT_TRUE((*registry)->CreateRegisteredModel("m", {}, "").ok());
   auto version = (*registry)->CreateModelVersion("m", run->info.artifact_uri + "/model",
-                                                 run->info.run_id, {}, "", "");
+                                                 run->info.run_id, {}, "", "", "");
   ASSERT_TRUE(version.ok()) << version.status().ToString();
   EXPECT_EQ(version->run_id, run->info.run_id);
   // Both schemas live side by side, each with its own version table.
@@ -69,7 +69,7 @@ TEST(SqliteRegistryStoreTest, TwoStoresOnOneFileNumberVersionsWithoutGaps) {
   for (RegistryStore* store : {first->get(), second->get(), first->get(), second->get()}) {
     threads.emplace_back([store, &failures] {
       for (int index = 0; index < 15; ++index) {
-        if (!store->CreateModelVersion("m", "s3://x", "", {}, "", "").ok()) ++failures;
+        if (!store->CreateModelVersion("m", "s3://x", "", {}, "", "", "").ok()) ++failures;
       }
     });
   }
@@ -96,7 +96,7 @@ TEST(SqliteRegistryStoreTest, InMemoryWorks) {
   auto store = SqliteRegistryStore::Open(std::string(SqliteRegistryStore::kInMemory));
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->CreateRegisteredModel("m", {}, "").ok());
-  EXPECT_EQ((*store)->CreateModelVersion("m", "s3://x", "", {}, "", "")->version, 1);
+  EXPECT_EQ((*store)->CreateModelVersion("m", "s3://x", "", {}, "", "", "")->version, 1);
 }
 
 }  // namespace

@@ -95,7 +95,29 @@ core::Result<Metric> ParseMetric(const RequestFields& fields) {
   MLFORGE_ASSIGN_OR_RETURN(metric.timestamp, fields.RequiredInt64("timestamp"));
   MLFORGE_ASSIGN_OR_RETURN(std::optional<int64_t> step, fields.OptionalInt64("step"));
   metric.step = step.value_or(0);
+  // MLflow 3 links a metric to a logged model and the dataset it was
+  // computed on.
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> model_id, fields.OptionalString("model_id"));
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> dataset_name,
+                           fields.OptionalString("dataset_name"));
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> dataset_digest,
+                           fields.OptionalString("dataset_digest"));
+  metric.model_id = model_id.value_or("");
+  metric.dataset_name = dataset_name.value_or("");
+  metric.dataset_digest = dataset_digest.value_or("");
   return metric;
+}
+
+core::Result<LoggedModelStatus> LoggedModelStatusField(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      std::optional<LoggedModelStatus> status,
+      EnumField<LoggedModelStatus>(fields, "status", ParseLoggedModelStatus, [](int64_t number) {
+        return number >= 1 && number <= 3
+                   ? std::optional<LoggedModelStatus>(static_cast<LoggedModelStatus>(number))
+                   : std::nullopt;
+      }));
+  if (!status.has_value()) return fields.MissingValue("status");
+  return *status;
 }
 
 core::Result<DatasetInput> ParseDatasetInput(const RequestFields& fields) {
@@ -184,6 +206,16 @@ void MlflowRestHandler::Register(net::Router& router) {
       {"GET", "metrics/get-history", &MlflowRestHandler::GetMetricHistory},
       {"GET", "metrics/get-history-bulk-interval",
        &MlflowRestHandler::GetMetricHistoryBulkInterval},
+      {"POST", "runs/outputs", &MlflowRestHandler::LogOutputs},
+      {"POST", "logged-models", &MlflowRestHandler::CreateLoggedModel},
+      {"POST", "logged-models/search", &MlflowRestHandler::SearchLoggedModels},
+      {"GET", "logged-models/{model_id}", &MlflowRestHandler::GetLoggedModel},
+      {"PATCH", "logged-models/{model_id}", &MlflowRestHandler::FinalizeLoggedModel},
+      {"DELETE", "logged-models/{model_id}", &MlflowRestHandler::DeleteLoggedModel},
+      {"PATCH", "logged-models/{model_id}/tags", &MlflowRestHandler::SetLoggedModelTags},
+      {"DELETE", "logged-models/{model_id}/tags/{tag_key}",
+       &MlflowRestHandler::DeleteLoggedModelTag},
+      {"POST", "logged-models/{model_id}/params", &MlflowRestHandler::LogLoggedModelParams},
   };
   for (const char* prefix : kPrefixes) {
     for (const Entry& entry : kRoutes) {
@@ -212,11 +244,16 @@ net::HttpResponse MlflowRestHandler::Serve(const net::HttpRequest& request, Rout
     too_large.status = 413;
     return too_large;
   }
+  // A DELETE may come without a body (MLflow's client sends none to
+  // logged-models/<id>/tags/<key>); it then carries only its path.
+  bool bodyless_delete = request.method == "DELETE" && request.body.empty();
   core::Result<RequestFields> fields =
       request.method == "GET" || request.method == "HEAD"
           ? core::Result<RequestFields>(RequestFields::FromQuery(request.query))
-          : RequestFields::FromJsonBody(request.Header("Content-Type"), request.body);
+      : bodyless_delete ? core::Result<RequestFields>(RequestFields(Json::object(), ""))
+                        : RequestFields::FromJsonBody(request.Header("Content-Type"), request.body);
   if (!fields.ok()) return MlflowErrorResponse(fields.status());
+  for (const auto& [name, value] : request.path_params) fields->Set(name, value);
   try {
     core::Result<Json> body = (this->*route)(*fields);
     if (!body.ok()) return MlflowErrorResponse(body.status());
@@ -529,6 +566,146 @@ core::Result<Json> MlflowRestHandler::GetMetricHistoryBulkInterval(const Request
   Json body = Json::object();
   if (!list.empty()) body["metrics"] = std::move(list);
   return body;
+}
+
+// ---- Logged models (MLflow 3) ------------------------------------------------
+
+namespace {
+
+template <typename Entry>
+core::Result<std::vector<Entry>> KeyValueEntries(const RequestFields& fields,
+                                                 std::string_view name) {
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<RequestFields> entries, fields.ObjectList(name));
+  std::vector<Entry> out;
+  out.reserve(entries.size());
+  for (const RequestFields& entry : entries) {
+    Entry item;
+    MLFORGE_ASSIGN_OR_RETURN(item.key, entry.RequiredString("key"));
+    MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> value, entry.OptionalString("value"));
+    item.value = value.value_or("");
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace
+
+core::Result<Json> MlflowRestHandler::CreateLoggedModel(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string experiment_id, fields.RequiredString("experiment_id"));
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> name, fields.OptionalString("name"));
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> model_type,
+                           fields.OptionalString("model_type"));
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> source_run_id,
+                           fields.OptionalString("source_run_id"));
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<LoggedModelParam> params,
+                           KeyValueEntries<LoggedModelParam>(fields, "params"));
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<LoggedModelTag> tags,
+                           KeyValueEntries<LoggedModelTag>(fields, "tags"));
+  MLFORGE_ASSIGN_OR_RETURN(
+      LoggedModel model,
+      store_.CreateLoggedModel(experiment_id, name.value_or(""), model_type.value_or(""),
+                               source_run_id.value_or(""), params, tags));
+  return Json{{"model", LoggedModelToJson(model)}};
+}
+
+core::Result<Json> MlflowRestHandler::GetLoggedModel(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string model_id, fields.RequiredString("model_id"));
+  MLFORGE_ASSIGN_OR_RETURN(LoggedModel model, store_.GetLoggedModel(model_id));
+  return Json{{"model", LoggedModelToJson(model)}};
+}
+
+core::Result<Json> MlflowRestHandler::FinalizeLoggedModel(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string model_id, fields.RequiredString("model_id"));
+  MLFORGE_ASSIGN_OR_RETURN(LoggedModelStatus status, LoggedModelStatusField(fields));
+  MLFORGE_ASSIGN_OR_RETURN(LoggedModel model, store_.FinalizeLoggedModel(model_id, status));
+  return Json{{"model", LoggedModelToJson(model)}};
+}
+
+core::Result<Json> MlflowRestHandler::DeleteLoggedModel(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string model_id, fields.RequiredString("model_id"));
+  MLFORGE_RETURN_IF_ERROR(store_.DeleteLoggedModel(model_id));
+  return Empty();
+}
+
+core::Result<Json> MlflowRestHandler::SetLoggedModelTags(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string model_id, fields.RequiredString("model_id"));
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<LoggedModelTag> tags,
+                           KeyValueEntries<LoggedModelTag>(fields, "tags"));
+  MLFORGE_RETURN_IF_ERROR(store_.SetLoggedModelTags(model_id, tags));
+  return Empty();
+}
+
+core::Result<Json> MlflowRestHandler::DeleteLoggedModelTag(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string model_id, fields.RequiredString("model_id"));
+  MLFORGE_ASSIGN_OR_RETURN(std::string key, fields.RequiredString("tag_key"));
+  MLFORGE_RETURN_IF_ERROR(store_.DeleteLoggedModelTag(model_id, key));
+  return Empty();
+}
+
+core::Result<Json> MlflowRestHandler::LogLoggedModelParams(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string model_id, fields.RequiredString("model_id"));
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<LoggedModelParam> params,
+                           KeyValueEntries<LoggedModelParam>(fields, "params"));
+  MLFORGE_RETURN_IF_ERROR(store_.LogLoggedModelParams(model_id, params));
+  return Empty();
+}
+
+core::Result<Json> MlflowRestHandler::SearchLoggedModels(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<std::string> experiment_ids,
+                           fields.StringList("experiment_ids"));
+  if (experiment_ids.empty()) return fields.MissingValue("experiment_ids");
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> filter, fields.OptionalString("filter"));
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<RequestFields> dataset_fields,
+                           fields.ObjectList("datasets"));
+  std::vector<LoggedModelDatasetFilter> datasets;
+  for (const RequestFields& entry : dataset_fields) {
+    LoggedModelDatasetFilter dataset;
+    MLFORGE_ASSIGN_OR_RETURN(dataset.dataset_name, entry.RequiredString("dataset_name"));
+    MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> digest,
+                             entry.OptionalString("dataset_digest"));
+    dataset.dataset_digest = digest.value_or("");
+    datasets.push_back(std::move(dataset));
+  }
+  MLFORGE_ASSIGN_OR_RETURN(int max_results, MaxResultsField(fields, kSearchLoggedModelsDefault));
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<RequestFields> order_fields, fields.ObjectList("order_by"));
+  std::vector<LoggedModelOrderBy> order_by;
+  for (const RequestFields& entry : order_fields) {
+    LoggedModelOrderBy clause;
+    MLFORGE_ASSIGN_OR_RETURN(clause.field_name, entry.RequiredString("field_name"));
+    MLFORGE_ASSIGN_OR_RETURN(std::optional<bool> ascending, entry.OptionalBool("ascending"));
+    clause.ascending = ascending.value_or(true);
+    MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> dataset_name,
+                             entry.OptionalString("dataset_name"));
+    MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> dataset_digest,
+                             entry.OptionalString("dataset_digest"));
+    clause.dataset_name = dataset_name.value_or("");
+    clause.dataset_digest = dataset_digest.value_or("");
+    order_by.push_back(std::move(clause));
+  }
+  MLFORGE_ASSIGN_OR_RETURN(std::optional<std::string> page_token,
+                           fields.OptionalString("page_token"));
+  MLFORGE_ASSIGN_OR_RETURN(
+      LoggedModelPage page,
+      store_.SearchLoggedModels(experiment_ids, filter.value_or(""), datasets, max_results,
+                                order_by, page_token.value_or("")));
+  Json body = Json::object();
+  PutList(body, "models", page.models, LoggedModelToJson);
+  PutPageToken(body, page.next_page_token);
+  return body;
+}
+
+core::Result<Json> MlflowRestHandler::LogOutputs(const RequestFields& fields) {
+  MLFORGE_ASSIGN_OR_RETURN(std::string run_id, fields.RequiredString("run_id"));
+  MLFORGE_ASSIGN_OR_RETURN(std::vector<RequestFields> model_fields, fields.ObjectList("models"));
+  std::vector<LoggedModelOutput> models;
+  for (const RequestFields& entry : model_fields) {
+    LoggedModelOutput output;
+    MLFORGE_ASSIGN_OR_RETURN(output.model_id, entry.RequiredString("model_id"));
+    MLFORGE_ASSIGN_OR_RETURN(output.step, entry.RequiredInt64("step"));
+    models.push_back(std::move(output));
+  }
+  MLFORGE_RETURN_IF_ERROR(store_.LogOutputs(run_id, models));
+  return Empty();
 }
 
 }  // namespace mlforge::tracking::rest

@@ -37,6 +37,15 @@
 //   POST     runs/log-inputs                    {}
 //   GET      metrics/get-history                {"metrics", "next_page_token"}
 //   GET      metrics/get-history-bulk-interval  {"metrics"} (each with run_id)
+//   POST     runs/outputs                       {} (MLflow 3 log-outputs)
+//   POST     logged-models                      {"model"} (MLflow 3, below)
+//   POST     logged-models/search               {"models", "next_page_token"}
+//   GET      logged-models/{model_id}           {"model"}
+//   PATCH    logged-models/{model_id}           {"model"} (finalize: status)
+//   DELETE   logged-models/{model_id}           {}
+//   PATCH    logged-models/{model_id}/tags      {}
+//   DELETE   logged-models/{model_id}/tags/{tag_key}  {}
+//   POST     logged-models/{model_id}/params    {}
 //   any      anything else under the two prefixes: 404 ENDPOINT_NOT_FOUND
 //            (Options::answer_unknown_endpoints)
 //
@@ -46,6 +55,16 @@
 // tracking/rest/mlflow_json.h. Store errors keep their message and map to
 // MLflow codes there (NotFound 404 RESOURCE_DOES_NOT_EXIST, InvalidArgument
 // 400 INVALID_PARAMETER_VALUE, AlreadyExists 400 RESOURCE_ALREADY_EXISTS...).
+//
+// Logged models (MLflow 3): an MLflow 3 client's log_model creates one
+// (POST logged-models), uploads its files under the model's artifact_uri
+// ("<experiment location>/models/<id>/artifacts", so through the artifact
+// proxy when the store's root is "mlflow-artifacts:/"), links it to the run
+// (runs/outputs, then log-batch metrics carrying model_id) and finalizes it
+// (PATCH with status LOGGED_MODEL_READY). register_model("runs:/<run>/<name>")
+// then finds it with logged-models/search. Path parameters ({model_id},
+// {tag_key}) win over body fields of the same name; a DELETE may have no
+// body. The finalize status is a name or its proto number.
 //
 // Artifact locations: the store decides them. An experiment created without
 // artifact_location gets "<store's default artifact root>/<id>", and a run
@@ -137,6 +156,15 @@ class MlflowRestHandler {
   core::Result<Json> LogInputs(const RequestFields& fields);
   core::Result<Json> GetMetricHistory(const RequestFields& fields);
   core::Result<Json> GetMetricHistoryBulkInterval(const RequestFields& fields);
+  core::Result<Json> LogOutputs(const RequestFields& fields);
+  core::Result<Json> CreateLoggedModel(const RequestFields& fields);
+  core::Result<Json> GetLoggedModel(const RequestFields& fields);
+  core::Result<Json> FinalizeLoggedModel(const RequestFields& fields);
+  core::Result<Json> DeleteLoggedModel(const RequestFields& fields);
+  core::Result<Json> SetLoggedModelTags(const RequestFields& fields);
+  core::Result<Json> DeleteLoggedModelTag(const RequestFields& fields);
+  core::Result<Json> LogLoggedModelParams(const RequestFields& fields);
+  core::Result<Json> SearchLoggedModels(const RequestFields& fields);
 
   Store& store_;  // borrowed; outlives the handler
   const Options options_;

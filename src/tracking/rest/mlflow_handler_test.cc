@@ -435,6 +435,95 @@ TEST_F(MlflowRestHandlerTest, ErrorsInMlflowsShape) {
   EXPECT_EQ(too_big->status, 413);
 }
 
+// MLflow 3's logged-model routes, with the request shapes of its
+// rest_store.py: path parameters, PATCH bodies, a DELETE without a body, the
+// finalize status as a name or a proto number.
+TEST_F(MlflowRestHandlerTest, LoggedModelRoutesAsMlflow3SendsThem) {
+  std::string experiment_id = CreateExperiment("lm");
+  Reply created = Post("logged-models", Json{{"experiment_id", experiment_id},
+                                             {"name", "model"},
+                                             {"model_type", "agent"},
+                                             {"params", {{{"key", "lr"}, {"value", "0.1"}}}},
+                                             {"tags", {{{"key", "t"}, {"value", "1"}}}}}
+                                            .dump());
+  ASSERT_EQ(created.status, 200) << created.body.dump();
+  const Json& info = created.body["model"]["info"];
+  std::string model_id = info.value("model_id", "");
+  EXPECT_EQ(info.value("status", ""), "LOGGED_MODEL_PENDING");
+  EXPECT_EQ(info.value("artifact_uri", ""),
+            "mlflow-artifacts:/" + experiment_id + "/models/" + model_id + "/artifacts");
+  EXPECT_TRUE(info["creation_timestamp_ms"].is_number_integer());
+  EXPECT_FALSE(info.contains("source_run_id")) << info.dump();
+  EXPECT_EQ(created.body["model"]["data"]["params"],
+            Json::parse(R"([{"key": "lr", "value": "0.1"}])"));
+
+  Reply fetched = Get("logged-models/" + model_id);
+  ASSERT_EQ(fetched.status, 200);
+  EXPECT_EQ(fetched.body["model"]["info"]["tags"], Json::parse(R"([{"key": "t", "value": "1"}])"));
+
+  // Finalize by proto number (2 = READY); the path's id wins over the body's.
+  Reply ready = Send("PATCH", "/api/2.0/mlflow/logged-models/" + model_id,
+                     Json{{"model_id", "m-elsewhere"}, {"status", 2}}.dump(),
+                     {{"Content-Type", "application/json"}});
+  ASSERT_EQ(ready.status, 200) << ready.body.dump();
+  EXPECT_EQ(ready.body["model"]["info"].value("status", ""), "LOGGED_MODEL_READY");
+  ExpectError(Send("PATCH", "/api/2.0/mlflow/logged-models/" + model_id, "{}",
+                   {{"Content-Type", "application/json"}}),
+              400, "INVALID_PARAMETER_VALUE");
+
+  Reply tagged =
+      Send("PATCH", "/api/2.0/mlflow/logged-models/" + model_id + "/tags",
+           R"({"tags": [{"key": "a b", "value": "x"}]})", {{"Content-Type", "application/json"}});
+  ASSERT_EQ(tagged.status, 200) << tagged.body.dump();
+  EXPECT_EQ(tagged.body, Json::object());
+  // MLflow's client deletes a tag with no body at all; the key is %-encoded.
+  Reply untagged =
+      Send("DELETE", "/api/2.0/mlflow/logged-models/" + model_id + "/tags/a%20b", "", {});
+  ASSERT_EQ(untagged.status, 200) << untagged.body.dump();
+  ExpectError(Send("DELETE", "/api/2.0/mlflow/logged-models/" + model_id + "/tags/a%20b", "", {}),
+              404, "RESOURCE_DOES_NOT_EXIST");
+
+  Reply params = Post("logged-models/" + model_id + "/params",
+                      R"({"params": [{"key": "lr", "value": "0.2"}]})");
+  ExpectError(params, 400, "INVALID_PARAMETER_VALUE");
+
+  Reply found = Post("logged-models/search",
+                     Json{{"experiment_ids", {experiment_id}},
+                          {"filter", "params.lr = '0.1' and model_type = 'agent'"},
+                          {"order_by", {{{"field_name", "metrics.acc"}, {"ascending", false}}}}}
+                         .dump());
+  ASSERT_EQ(found.status, 200) << found.body.dump();
+  ASSERT_EQ(found.body["models"].size(), 1u);
+  EXPECT_EQ(found.body["models"][0]["info"].value("model_id", ""), model_id);
+  ExpectError(Post("logged-models/search", R"({"experiment_ids": ["0"], "filter": "tags.x >"})"),
+              400, "INVALID_PARAMETER_VALUE");
+  ExpectError(Post("logged-models/search", R"({"experiment_ids": ["0"],
+      "order_by": [{"field_name": "name", "ascending": "sideways"}]})"),
+              400, "INVALID_PARAMETER_VALUE");
+  ExpectError(Post("logged-models/search", "{}"), 400, "INVALID_PARAMETER_VALUE");
+
+  // log-outputs, then the run shows them.
+  Reply run = Post("runs/create", Json{{"experiment_id", experiment_id}}.dump());
+  std::string run_id = run.body["run"]["info"].value("run_id", "");
+  EXPECT_EQ(run.body["run"]["outputs"], Json::object());
+  ASSERT_EQ(
+      Post("runs/outputs",
+           Json{{"run_id", run_id}, {"models", {{{"model_id", model_id}, {"step", 4}}}}}.dump())
+          .status,
+      200);
+  Reply got = Get("runs/get?run_id=" + run_id);
+  EXPECT_EQ(got.body["run"]["outputs"]["model_outputs"],
+            Json::parse(R"([{"model_id": ")" + model_id + R"(", "step": 4}])"));
+  ExpectError(
+      Post("runs/outputs",
+           Json{{"run_id", run_id}, {"models", {{{"model_id", "m-nope"}, {"step", 0}}}}}.dump()),
+      404, "RESOURCE_DOES_NOT_EXIST");
+
+  Reply deleted = Send("DELETE", "/api/2.0/mlflow/logged-models/" + model_id, "", {});
+  ASSERT_EQ(deleted.status, 200) << deleted.body.dump();
+  ExpectError(Get("logged-models/" + model_id), 404, "RESOURCE_DOES_NOT_EXIST");
+}
+
 TEST_F(MlflowRestHandlerTest, AjaxApiPrefixServesTheSameRoutes) {
   std::string id = CreateExperiment("ajax");
   Reply api = Get("experiments/get?experiment_id=" + id);

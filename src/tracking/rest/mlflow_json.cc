@@ -61,10 +61,15 @@ Json RunInfoToJson(const RunInfo& info) {
 }
 
 Json MetricToJson(const Metric& metric) {
-  return Json{{"key", metric.key},
-              {"value", DoubleToJson(metric.value)},
-              {"timestamp", metric.timestamp},
-              {"step", metric.step}};
+  Json json{{"key", metric.key},
+            {"value", DoubleToJson(metric.value)},
+            {"timestamp", metric.timestamp},
+            {"step", metric.step}};
+  if (!metric.model_id.empty()) json["model_id"] = metric.model_id;
+  if (!metric.dataset_name.empty()) json["dataset_name"] = metric.dataset_name;
+  if (!metric.dataset_digest.empty()) json["dataset_digest"] = metric.dataset_digest;
+  if (!metric.run_id.empty()) json["run_id"] = metric.run_id;
+  return json;
 }
 
 Json DatasetInputToJson(const DatasetInput& input) {
@@ -108,8 +113,48 @@ Json RunToJson(const Run& run) {
       dataset_inputs.push_back(DatasetInputToJson(input));
     }
   }
-  return Json{
-      {"info", RunInfoToJson(run.info)}, {"data", std::move(data)}, {"inputs", std::move(inputs)}};
+  Json outputs = Json::object();
+  if (!run.outputs.model_outputs.empty()) {
+    Json& model_outputs = outputs["model_outputs"] = Json::array();
+    for (const LoggedModelOutput& output : run.outputs.model_outputs) {
+      model_outputs.push_back(Json{{"model_id", output.model_id}, {"step", output.step}});
+    }
+  }
+  return Json{{"info", RunInfoToJson(run.info)},
+              {"data", std::move(data)},
+              {"inputs", std::move(inputs)},
+              {"outputs", std::move(outputs)}};
+}
+
+Json LoggedModelToJson(const LoggedModel& model) {
+  Json info = {
+      {"model_id", model.model_id},
+      {"experiment_id", model.experiment_id},
+      {"name", model.name},
+      {"creation_timestamp_ms", model.creation_timestamp_ms},
+      {"last_updated_timestamp_ms", model.last_updated_timestamp_ms},
+      {"artifact_uri", model.artifact_uri},
+      {"status", LoggedModelStatusName(model.status)},
+  };
+  if (!model.model_type.empty()) info["model_type"] = model.model_type;
+  if (!model.source_run_id.empty()) info["source_run_id"] = model.source_run_id;
+  if (!model.status_message.empty()) info["status_message"] = model.status_message;
+  if (!model.tags.empty()) {
+    Json& tags = info["tags"] = Json::array();
+    for (const LoggedModelTag& tag : model.tags) tags.push_back(KeyValue(tag.key, tag.value));
+  }
+  Json data = Json::object();
+  if (!model.params.empty()) {
+    Json& params = data["params"] = Json::array();
+    for (const LoggedModelParam& param : model.params) {
+      params.push_back(KeyValue(param.key, param.value));
+    }
+  }
+  if (!model.metrics.empty()) {
+    Json& metrics = data["metrics"] = Json::array();
+    for (const Metric& metric : model.metrics) metrics.push_back(MetricToJson(metric));
+  }
+  return Json{{"info", std::move(info)}, {"data", std::move(data)}};
 }
 
 std::string_view MlflowErrorCodeName(MlflowErrorCode code) {
@@ -347,6 +392,10 @@ core::Result<Metric> MetricFromJson(const Json& json) {
   }
   MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "timestamp", metric.timestamp));
   MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "step", metric.step));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "model_id", metric.model_id));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "dataset_name", metric.dataset_name));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "dataset_digest", metric.dataset_digest));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "run_id", metric.run_id));
   return metric;
 }
 
@@ -395,7 +444,56 @@ core::Result<Run> RunFromJson(const Json& json) {
       run.inputs.dataset_inputs.push_back(std::move(input));
     }
   }
+  auto outputs = json.find("outputs");
+  if (outputs != json.end() && !outputs->is_null()) {
+    MLFORGE_RETURN_IF_ERROR(RequireObject(*outputs, "run outputs"));
+    MLFORGE_ASSIGN_OR_RETURN(const Json* model_outputs, ReadList(*outputs, "model_outputs"));
+    for (const Json& entry : *model_outputs) {
+      MLFORGE_RETURN_IF_ERROR(RequireObject(entry, "a model output"));
+      LoggedModelOutput output;
+      MLFORGE_RETURN_IF_ERROR(ReadString(entry, "model_id", output.model_id));
+      MLFORGE_RETURN_IF_ERROR(ReadInt64Into(entry, "step", output.step));
+      run.outputs.model_outputs.push_back(std::move(output));
+    }
+  }
   return run;
+}
+
+core::Result<LoggedModel> LoggedModelFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "a logged model"));
+  LoggedModel model;
+  auto info = json.find("info");
+  if (info != json.end() && !info->is_null()) {
+    MLFORGE_RETURN_IF_ERROR(RequireObject(*info, "a logged model info"));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "model_id", model.model_id));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "experiment_id", model.experiment_id));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "name", model.name));
+    MLFORGE_RETURN_IF_ERROR(
+        ReadInt64Into(*info, "creation_timestamp_ms", model.creation_timestamp_ms));
+    MLFORGE_RETURN_IF_ERROR(
+        ReadInt64Into(*info, "last_updated_timestamp_ms", model.last_updated_timestamp_ms));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "artifact_uri", model.artifact_uri));
+    std::string status;
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "status", status));
+    if (!status.empty()) {
+      MLFORGE_ASSIGN_OR_RETURN(model.status, ParseLoggedModelStatus(status));
+    }
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "model_type", model.model_type));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "source_run_id", model.source_run_id));
+    MLFORGE_RETURN_IF_ERROR(ReadString(*info, "status_message", model.status_message));
+    MLFORGE_ASSIGN_OR_RETURN(model.tags, KeyValueList<LoggedModelTag>(*info, "tags"));
+  }
+  auto data = json.find("data");
+  if (data != json.end() && !data->is_null()) {
+    MLFORGE_RETURN_IF_ERROR(RequireObject(*data, "logged model data"));
+    MLFORGE_ASSIGN_OR_RETURN(model.params, KeyValueList<LoggedModelParam>(*data, "params"));
+    MLFORGE_ASSIGN_OR_RETURN(const Json* metrics, ReadList(*data, "metrics"));
+    for (const Json& entry : *metrics) {
+      MLFORGE_ASSIGN_OR_RETURN(Metric metric, MetricFromJson(entry));
+      model.metrics.push_back(std::move(metric));
+    }
+  }
+  return model;
 }
 
 core::Status MlflowErrorStatus(int http_status, std::string_view body) {

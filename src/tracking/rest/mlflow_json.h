@@ -44,9 +44,15 @@ Json MetricToJson(const Metric& metric);
 Json ParamToJson(const Param& param);
 Json RunTagToJson(const RunTag& tag);
 Json DatasetInputToJson(const DatasetInput& input);
-// {"info": ..., "data": {...}, "inputs": {...}}; data and inputs are always
-// present (possibly `{}`), as MLflow's Run.to_proto() sets both.
+// {"info": ..., "data": {...}, "inputs": {...}, "outputs": {...}}; data,
+// inputs and outputs are always present (possibly `{}`), as MLflow 3's
+// Run.to_proto() sets them.
 Json RunToJson(const Run& run);
+// MLflow 3's LoggedModel: {"info": {model_id, experiment_id, name,
+// creation_timestamp_ms, last_updated_timestamp_ms, artifact_uri, status,
+// model_type?, source_run_id?, status_message?, tags?}, "data": {params?,
+// metrics?}}; the status by name ("LOGGED_MODEL_READY").
+Json LoggedModelToJson(const LoggedModel& model);
 
 // A double as MLflow renders it: a number, or "NaN" / "Infinity" /
 // "-Infinity".
@@ -65,6 +71,7 @@ core::Result<RunInfo> RunInfoFromJson(const Json& json);
 core::Result<Metric> MetricFromJson(const Json& json);
 core::Result<DatasetInput> DatasetInputFromJson(const Json& json);
 core::Result<Run> RunFromJson(const Json& json);
+core::Result<LoggedModel> LoggedModelFromJson(const Json& json);
 // A number, or one of the three strings DoubleToJson() writes.
 core::Result<double> DoubleFromJson(const Json& json);
 

@@ -331,4 +331,20 @@ core::Result<std::string> RequestFields::RunId() const {
   return MissingValue("run_id");
 }
 
+core::Result<std::optional<bool>> RequestFields::OptionalBool(std::string_view name) const {
+  const Json* value = Find(name);
+  if (value == nullptr) return std::optional<bool>();
+  if (value->is_boolean()) return std::optional<bool>(value->get<bool>());
+  if (value->is_string()) {
+    const std::string& text = value->get_ref<const std::string&>();
+    if (net::EqualsIgnoreCase(text, "true")) return std::optional<bool>(true);
+    if (net::EqualsIgnoreCase(text, "false")) return std::optional<bool>(false);
+  }
+  return InvalidValue(name, *value);
+}
+
+void RequestFields::Set(std::string_view name, std::string value) {
+  object_[std::string(name)] = std::move(value);
+}
+
 }  // namespace mlforge::tracking::rest

@@ -75,8 +75,15 @@ class RequestFields {
   // A repeated message field: each element must be an object. Empty when
   // absent.
   core::Result<std::vector<RequestFields>> ObjectList(std::string_view name) const;
+  // A bool field: JSON true/false, or "true"/"false" in any case (a query
+  // string). Nullopt when absent.
+  core::Result<std::optional<bool>> OptionalBool(std::string_view name) const;
   // A message field; nullopt when absent.
   core::Result<std::optional<RequestFields>> OptionalObject(std::string_view name) const;
+
+  // Sets a string field, replacing any value the request sent (a route's
+  // path parameters, which win over the body as in MLflow's handlers).
+  void Set(std::string_view name, std::string value);
 
   // The run a request names: `run_id`, else the legacy `run_uuid` (MLflow's
   // handlers accept either). Missing when neither is given.

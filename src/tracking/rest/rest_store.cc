@@ -44,6 +44,20 @@ std::string PageToken(const Json& body) {
   return found->get<std::string>();
 }
 
+core::Result<LoggedModel> LoggedModelField(const Json& body) {
+  auto found = body.find("model");
+  if (found == body.end()) {
+    return core::InternalError("Tracking server response has no 'model': " + DumpJson(body));
+  }
+  return LoggedModelFromJson(*found);
+}
+
+// The path segment for a logged model id (ids are hex, but a caller may
+// pass anything).
+std::string ModelPath(std::string_view model_id) {
+  return "logged-models/" + net::PercentEncode(model_id);
+}
+
 // A response entity the client could not read is the server's fault, not
 // the caller's: Internal rather than InvalidArgument.
 core::Status BadResponse(const core::Status& status) {
@@ -148,7 +162,7 @@ core::Result<Json> RestStore::Call(std::string_view method, std::string target,
                                    std::string_view body) {
   MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> client, Borrow());
   net::HttpHeaders headers;
-  if (method == "POST") headers.push_back({"Content-Type", "application/json"});
+  if (!body.empty()) headers.push_back({"Content-Type", "application/json"});
   core::Result<net::HttpResponse> response = client->Send(method, target, body, headers);
   if (!response.ok()) {
     // The connection is in an unknown state; drop it.
@@ -169,6 +183,11 @@ core::Result<Json> RestStore::Call(std::string_view method, std::string target,
 
 core::Result<Json> RestStore::Post(std::string_view name, const Json& body) {
   return Call("POST", api_prefix_ + std::string(name), DumpJson(body));
+}
+
+core::Result<Json> RestStore::Send(std::string_view method, std::string_view name,
+                                   const Json& body) {
+  return Call(method, api_prefix_ + std::string(name), DumpJson(body));
 }
 
 core::Result<Json> RestStore::Get(std::string_view name,
@@ -406,6 +425,111 @@ core::Result<RunPage> RestStore::SearchRuns(const std::vector<std::string>& expe
   }
   page.next_page_token = PageToken(response);
   return page;
+}
+
+// ---- Logged models (MLflow 3) ------------------------------------------------
+
+core::Result<LoggedModel> RestStore::CreateLoggedModel(std::string_view experiment_id,
+                                                       std::string_view name,
+                                                       std::string_view model_type,
+                                                       std::string_view source_run_id,
+                                                       const std::vector<LoggedModelParam>& params,
+                                                       const std::vector<LoggedModelTag>& tags) {
+  Json body = {{"experiment_id", experiment_id}};
+  if (!name.empty()) body["name"] = name;
+  if (!model_type.empty()) body["model_type"] = model_type;
+  if (!source_run_id.empty()) body["source_run_id"] = source_run_id;
+  if (!params.empty()) body["params"] = TagsJson(params);
+  if (!tags.empty()) body["tags"] = TagsJson(tags);
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Post("logged-models", body));
+  core::Result<LoggedModel> model = LoggedModelField(response);
+  if (!model.ok()) return BadResponse(model.status());
+  return model;
+}
+
+core::Result<LoggedModel> RestStore::GetLoggedModel(std::string_view model_id) {
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Get(ModelPath(model_id), {}));
+  core::Result<LoggedModel> model = LoggedModelField(response);
+  if (!model.ok()) return BadResponse(model.status());
+  return model;
+}
+
+core::Result<LoggedModel> RestStore::FinalizeLoggedModel(std::string_view model_id,
+                                                         LoggedModelStatus status) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      Json response, Send("PATCH", ModelPath(model_id),
+                          {{"model_id", model_id}, {"status", LoggedModelStatusName(status)}}));
+  core::Result<LoggedModel> model = LoggedModelField(response);
+  if (!model.ok()) return BadResponse(model.status());
+  return model;
+}
+
+core::Status RestStore::DeleteLoggedModel(std::string_view model_id) {
+  return Send("DELETE", ModelPath(model_id), {{"model_id", model_id}}).status();
+}
+
+core::Status RestStore::SetLoggedModelTags(std::string_view model_id,
+                                           const std::vector<LoggedModelTag>& tags) {
+  return Send("PATCH", ModelPath(model_id) + "/tags", {{"tags", TagsJson(tags)}}).status();
+}
+
+core::Status RestStore::DeleteLoggedModelTag(std::string_view model_id, std::string_view key) {
+  return Call("DELETE", api_prefix_ + ModelPath(model_id) + "/tags/" + net::PercentEncode(key), {})
+      .status();
+}
+
+core::Status RestStore::LogLoggedModelParams(std::string_view model_id,
+                                             const std::vector<LoggedModelParam>& params) {
+  return Post(ModelPath(model_id) + "/params",
+              {{"model_id", model_id}, {"params", TagsJson(params)}})
+      .status();
+}
+
+core::Result<LoggedModelPage> RestStore::SearchLoggedModels(
+    const std::vector<std::string>& experiment_ids, std::string_view filter,
+    const std::vector<LoggedModelDatasetFilter>& datasets, int max_results,
+    const std::vector<LoggedModelOrderBy>& order_by, std::string_view page_token) {
+  Json body = {{"experiment_ids", StringList(experiment_ids)}, {"max_results", max_results}};
+  if (!filter.empty()) body["filter"] = filter;
+  if (!datasets.empty()) {
+    Json& list = body["datasets"] = Json::array();
+    for (const LoggedModelDatasetFilter& dataset : datasets) {
+      Json entry = {{"dataset_name", dataset.dataset_name}};
+      if (!dataset.dataset_digest.empty()) entry["dataset_digest"] = dataset.dataset_digest;
+      list.push_back(std::move(entry));
+    }
+  }
+  if (!order_by.empty()) {
+    Json& list = body["order_by"] = Json::array();
+    for (const LoggedModelOrderBy& clause : order_by) {
+      Json entry = {{"field_name", clause.field_name}, {"ascending", clause.ascending}};
+      if (!clause.dataset_name.empty()) entry["dataset_name"] = clause.dataset_name;
+      if (!clause.dataset_digest.empty()) entry["dataset_digest"] = clause.dataset_digest;
+      list.push_back(std::move(entry));
+    }
+  }
+  if (!page_token.empty()) body["page_token"] = page_token;
+  MLFORGE_ASSIGN_OR_RETURN(Json response, Post("logged-models/search", body));
+  LoggedModelPage page;
+  auto list = response.find("models");
+  if (list != response.end() && list->is_array()) {
+    for (const Json& entry : *list) {
+      core::Result<LoggedModel> model = LoggedModelFromJson(entry);
+      if (!model.ok()) return BadResponse(model.status());
+      page.models.push_back(std::move(model).value());
+    }
+  }
+  page.next_page_token = PageToken(response);
+  return page;
+}
+
+core::Status RestStore::LogOutputs(std::string_view run_id,
+                                   const std::vector<LoggedModelOutput>& models) {
+  Json list = Json::array();
+  for (const LoggedModelOutput& output : models) {
+    list.push_back(Json{{"model_id", output.model_id}, {"step", output.step}});
+  }
+  return Post("runs/outputs", {{"run_id", run_id}, {"models", std::move(list)}}).status();
 }
 
 }  // namespace mlforge::tracking::rest

@@ -10,7 +10,11 @@
 //
 // Requests: writes and searches are POSTs with a JSON body; experiments/get,
 // experiments/get-by-name, runs/get and metrics/get-history are GETs with
-// query parameters, all under "<path prefix>/api/2.0/mlflow/". Responses are
+// query parameters, all under "<path prefix>/api/2.0/mlflow/". Logged
+// models use MLflow 3's resource paths: POST logged-models, GET / PATCH /
+// DELETE logged-models/<id>, PATCH logged-models/<id>/tags, DELETE
+// logged-models/<id>/tags/<key>, POST logged-models/<id>/params, POST
+// logged-models/search, and POST runs/outputs. Responses are
 // read back with the FromJson functions of tracking/rest/mlflow_json.h.
 //
 // Errors: an MLflow error body {"error_code", "message"} becomes a Status
@@ -97,10 +101,33 @@ class RestStore : public Store {
                                    const std::vector<std::string>& order_by,
                                    std::string_view page_token) override;
 
+  core::Result<LoggedModel> CreateLoggedModel(std::string_view experiment_id, std::string_view name,
+                                              std::string_view model_type,
+                                              std::string_view source_run_id,
+                                              const std::vector<LoggedModelParam>& params,
+                                              const std::vector<LoggedModelTag>& tags) override;
+  core::Result<LoggedModel> GetLoggedModel(std::string_view model_id) override;
+  core::Result<LoggedModel> FinalizeLoggedModel(std::string_view model_id,
+                                                LoggedModelStatus status) override;
+  core::Status DeleteLoggedModel(std::string_view model_id) override;
+  core::Status SetLoggedModelTags(std::string_view model_id,
+                                  const std::vector<LoggedModelTag>& tags) override;
+  core::Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key) override;
+  core::Status LogLoggedModelParams(std::string_view model_id,
+                                    const std::vector<LoggedModelParam>& params) override;
+  core::Result<LoggedModelPage> SearchLoggedModels(
+      const std::vector<std::string>& experiment_ids, std::string_view filter,
+      const std::vector<LoggedModelDatasetFilter>& datasets, int max_results,
+      const std::vector<LoggedModelOrderBy>& order_by, std::string_view page_token) override;
+  core::Status LogOutputs(std::string_view run_id,
+                          const std::vector<LoggedModelOutput>& models) override;
+
  private:
   // POSTs `body` to endpoint `name` ("runs/create") and returns the parsed
   // response body, or the error it carries.
   core::Result<Json> Post(std::string_view name, const Json& body);
+  // Sends `body` with `method` (PATCH, DELETE) to endpoint `name`.
+  core::Result<Json> Send(std::string_view method, std::string_view name, const Json& body);
   // GETs endpoint `name` with `query` (pairs, encoded here).
   core::Result<Json> Get(std::string_view name,
                          const std::vector<std::pair<std::string, std::string>>& query);

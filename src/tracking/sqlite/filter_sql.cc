@@ -155,6 +155,64 @@ std::string_view StagesClause(ViewType view_type) {
   return "lifecycle_stage = 'active'";
 }
 
+std::string_view LoggedModelColumn(std::string_view attribute) {
+  if (attribute == "name") return "m.name";
+  if (attribute == "model_id") return "m.model_id";
+  if (attribute == "model_type") return "m.model_type";
+  if (attribute == "status") return "m.status";
+  if (attribute == "source_run_id") return "m.source_run_id";
+  if (attribute == "creation_timestamp") return "m.creation_timestamp_ms";
+  if (attribute == "last_updated_timestamp") return "m.last_updated_timestamp_ms";
+  return "";
+}
+
+// " AND ((x.dataset_name = ? AND x.dataset_digest = ?) OR (x.dataset_name =
+// ?) ...)" for the datasets of a logged-model search; nothing when none.
+void AppendDatasetsCondition(const std::vector<LoggedModelDatasetFilter>& datasets,
+                             std::string* text, std::vector<SqlValue>* parameters) {
+  if (datasets.empty()) return;
+  *text += " AND (";
+  for (size_t index = 0; index < datasets.size(); ++index) {
+    if (index > 0) *text += " OR ";
+    *text += "(x.dataset_name = ?";
+    parameters->push_back(datasets[index].dataset_name);
+    if (!datasets[index].dataset_digest.empty()) {
+      *text += " AND x.dataset_digest = ?";
+      parameters->push_back(datasets[index].dataset_digest);
+    }
+    *text += ")";
+  }
+  *text += ")";
+}
+
+// A metrics comparison on a logged model: any linked value of the metric
+// (on `datasets`, when given) satisfies it; IS [NOT] NULL asks whether one
+// exists.
+core::Status AppendLoggedModelMetricCondition(const Comparison& comparison,
+                                              const std::vector<LoggedModelDatasetFilter>& datasets,
+                                              std::string* text,
+                                              std::vector<SqlValue>* parameters) {
+  bool is_null = comparison.comparator == Comparator::kIsNull;
+  *text += is_null ? "NOT EXISTS (" : "EXISTS (";
+  *text += "SELECT 1 FROM logged_model_metrics x WHERE x.model_id = m.model_id AND x.key = ?";
+  parameters->push_back(comparison.key);
+  AppendDatasetsCondition(datasets, text, parameters);
+  if (is_null || comparison.comparator == Comparator::kIsNotNull) {
+    *text += ")";
+    return core::Status::Ok();
+  }
+  if (comparison.comparator == Comparator::kNotEqual) {
+    *text += " AND (x.is_nan = 1 OR ";
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("x.value", comparison, text, parameters));
+    *text += "))";
+  } else {
+    *text += " AND x.is_nan = 0 AND ";
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("x.value", comparison, text, parameters));
+    *text += ")";
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 core::Result<SqlQuery> BuildSearchRunsQuery(const std::vector<int64_t>& experiment_ids,
@@ -293,6 +351,109 @@ core::Result<SqlQuery> BuildSearchExperimentsQuery(const RunFilter& filter, View
   query.parameters = std::move(parameters);
   query.parameters.push_back(limit);
   query.parameters.push_back(offset);
+  return query;
+}
+
+core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
+    const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
+    const std::vector<LoggedModelDatasetFilter>& datasets,
+    const std::vector<LoggedModelOrder>& order_by, int64_t limit, int64_t offset) {
+  std::string joins;
+  std::vector<SqlValue> join_parameters;
+  std::string order;
+  bool orders_creation = false;
+  bool orders_id = false;
+  for (size_t index = 0; index < order_by.size(); ++index) {
+    const OrderBy& clause = order_by[index].order_by;
+    std::string direction = clause.ascending ? " ASC" : " DESC";
+    if (!order.empty()) order += ", ";
+    if (clause.entity == FilterEntity::kMetric) {
+      // The latest value (by timestamp, then step) of the metric per model.
+      std::string alias = "o" + std::to_string(index);
+      joins +=
+          " LEFT JOIN (SELECT model_id, value, is_nan FROM (SELECT model_id, value, is_nan, "
+          "ROW_NUMBER() OVER (PARTITION BY model_id ORDER BY timestamp DESC, step DESC) "
+          "AS position FROM logged_model_metrics WHERE key = ?";
+      join_parameters.push_back(clause.key);
+      if (!order_by[index].dataset_name.empty()) {
+        joins += " AND dataset_name = ?";
+        join_parameters.push_back(order_by[index].dataset_name);
+      }
+      if (!order_by[index].dataset_digest.empty()) {
+        joins += " AND dataset_digest = ?";
+        join_parameters.push_back(order_by[index].dataset_digest);
+      }
+      joins += ") WHERE position = 1) " + alias + " ON " + alias + ".model_id = m.model_id";
+      order += "CASE WHEN " + alias + ".model_id IS NULL THEN 2 WHEN " + alias +
+               ".is_nan = 1 THEN 1 ELSE 0 END, " + alias + ".value" + direction;
+      continue;
+    }
+    std::string_view column = LoggedModelColumn(clause.key);
+    if (clause.entity != FilterEntity::kAttribute || column.empty()) {
+      return core::InvalidArgumentError("Invalid order by field name: " + clause.key);
+    }
+    orders_creation |= clause.key == "creation_timestamp";
+    orders_id |= clause.key == "model_id";
+    order += std::string(column) + " IS NULL, " + std::string(column) + direction;
+  }
+  if (!orders_creation) {
+    order += std::string(order.empty() ? "" : ", ") + "m.creation_timestamp_ms DESC";
+  }
+  if (!orders_id) order += ", m.model_id ASC";
+
+  std::string where = "m.lifecycle_stage = 'active' AND m.experiment_id IN (";
+  std::vector<SqlValue> where_parameters;
+  if (experiment_ids.empty()) where += "NULL";
+  for (size_t index = 0; index < experiment_ids.size(); ++index) {
+    where += index == 0 ? "?" : ", ?";
+    where_parameters.emplace_back(std::in_place_type<int64_t>, experiment_ids[index]);
+  }
+  where += ")";
+  bool has_metric_comparison = false;
+  for (const Comparison& comparison : filter.comparisons) {
+    where += " AND ";
+    switch (comparison.entity) {
+      case FilterEntity::kMetric:
+        has_metric_comparison = true;
+        MLFORGE_RETURN_IF_ERROR(
+            AppendLoggedModelMetricCondition(comparison, datasets, &where, &where_parameters));
+        break;
+      case FilterEntity::kParam:
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition("logged_model_params", "model_id",
+                                                     "m.model_id", comparison, &where,
+                                                     &where_parameters));
+        break;
+      case FilterEntity::kTag:
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition("logged_model_tags", "model_id", "m.model_id",
+                                                     comparison, &where, &where_parameters));
+        break;
+      case FilterEntity::kAttribute: {
+        std::string_view column = LoggedModelColumn(comparison.key);
+        if (column.empty()) {
+          return core::InternalError("search compiler: unknown logged model attribute " +
+                                     comparison.key);
+        }
+        MLFORGE_RETURN_IF_ERROR(
+            AppendValueCondition(column, comparison, &where, &where_parameters));
+        break;
+      }
+      case FilterEntity::kDataset:
+        return core::InternalError("search compiler: dataset comparison on logged models");
+    }
+  }
+  if (!datasets.empty() && !has_metric_comparison) {
+    where += " AND EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model_id = m.model_id";
+    AppendDatasetsCondition(datasets, &where, &where_parameters);
+    where += ")";
+  }
+
+  SqlQuery query;
+  query.text = "SELECT m.model_id FROM logged_models m" + joins + " WHERE " + where + " ORDER BY " +
+               order + " LIMIT ? OFFSET ?";
+  query.parameters = std::move(join_parameters);
+  for (SqlValue& value : where_parameters) query.parameters.push_back(std::move(value));
+  query.parameters.emplace_back(std::in_place_type<int64_t>, limit);
+  query.parameters.emplace_back(std::in_place_type<int64_t>, offset);
   return query;
 }
 

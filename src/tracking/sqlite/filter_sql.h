@@ -13,6 +13,7 @@
 #include "tracking/entities.h"
 #include "tracking/search_filter.h"
 #include "tracking/sqlite/sqlite_connection.h"
+#include "tracking/store.h"
 
 namespace mlforge::tracking::sqlite_internal {
 
@@ -29,5 +30,22 @@ core::Result<SqlQuery> BuildSearchRunsQuery(const std::vector<int64_t>& experime
 core::Result<SqlQuery> BuildSearchExperimentsQuery(const RunFilter& filter, ViewType view_type,
                                                    const std::vector<OrderBy>& order_by,
                                                    int64_t limit, int64_t offset);
+
+// A parsed order_by entry of a logged-model search (ParseLoggedModelOrderBy)
+// with the dataset a metric entry is restricted to (empty: any).
+struct LoggedModelOrder {
+  OrderBy order_by;
+  std::string dataset_name;
+  std::string dataset_digest;
+};
+
+// SELECT m.model_id of one page of live logged models in `experiment_ids`
+// matching `filter` (restricted to metrics on `datasets` when given), ordered
+// by `order_by`, then creation_timestamp_ms DESC, model_id ASC; LIMIT
+// `limit` OFFSET `offset`. Semantics: Store::SearchLoggedModels.
+core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
+    const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
+    const std::vector<LoggedModelDatasetFilter>& datasets,
+    const std::vector<LoggedModelOrder>& order_by, int64_t limit, int64_t offset);
 
 }  // namespace mlforge::tracking::sqlite_internal

@@ -29,7 +29,7 @@ namespace {
 
 // Numbered migrations: entry i takes the schema from version i to i + 1.
 // Append only; never edit one that has shipped.
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: the tracking schema, shaped like MLflow's SQL store.
     R"sql(
 CREATE TABLE experiments (
@@ -112,6 +112,57 @@ CREATE TABLE input_tags (
   value TEXT NOT NULL,
   PRIMARY KEY (input_uuid, key)
 ) WITHOUT ROWID;
+)sql",
+    // 2: MLflow 3's logged models, their tags, params and linked metrics, and
+    // the models each run produced. Empty optional strings are NULL, so
+    // comparisons and "nulls last" ordering behave as in MLflow.
+    R"sql(
+CREATE TABLE logged_models (
+  model_id TEXT PRIMARY KEY,
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  name TEXT NOT NULL,
+  artifact_location TEXT NOT NULL,
+  creation_timestamp_ms INTEGER NOT NULL,
+  last_updated_timestamp_ms INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  lifecycle_stage TEXT NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted')),
+  model_type TEXT,
+  source_run_id TEXT,
+  status_message TEXT
+);
+CREATE INDEX logged_models_by_experiment
+  ON logged_models(experiment_id, lifecycle_stage, creation_timestamp_ms);
+CREATE TABLE logged_model_tags (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE TABLE logged_model_params (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (model_id, key)
+) WITHOUT ROWID;
+CREATE TABLE logged_model_metrics (
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  key TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  value REAL NOT NULL,
+  is_nan INTEGER NOT NULL,
+  run_uuid TEXT NOT NULL,
+  dataset_name TEXT NOT NULL,
+  dataset_digest TEXT NOT NULL,
+  PRIMARY KEY (model_id, key, timestamp, step, value, is_nan, run_uuid, dataset_name,
+               dataset_digest)
+) WITHOUT ROWID;
+CREATE TABLE run_model_outputs (
+  run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+  model_id TEXT NOT NULL REFERENCES logged_models(model_id),
+  step INTEGER NOT NULL,
+  PRIMARY KEY (run_uuid, model_id)
+);
 )sql",
 };
 
@@ -295,7 +346,161 @@ core::Result<Run> LoadRun(Connection& connection, std::string_view run_id) {
         connection, "SELECT key, value FROM input_tags WHERE input_uuid = ? ORDER BY key",
         input_ids[index], &run.inputs.dataset_inputs[index].tags));
   }
+  MLFORGE_ASSIGN_OR_RETURN(
+      Statement outputs,
+      connection.Prepare(
+          "SELECT model_id, step FROM run_model_outputs WHERE run_uuid = ? ORDER BY rowid"));
+  outputs.Bind(1, run_id);
+  while (true) {
+    MLFORGE_ASSIGN_OR_RETURN(bool row, outputs.Step());
+    if (!row) break;
+    run.outputs.model_outputs.push_back({outputs.ColumnText(0), outputs.ColumnInt(1)});
+  }
   return run;
+}
+
+// ---- logged models -------------------------------------------------------------
+
+core::Status LoggedModelNotFound(std::string_view model_id) {
+  return core::NotFoundError("Logged model with ID '" + std::string(model_id) + "' not found.");
+}
+
+// The model's experiment id, when the model exists (deleted or not).
+core::Result<int64_t> RequireLoggedModel(Connection& connection, std::string_view model_id) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      Statement select,
+      connection.Prepare("SELECT experiment_id FROM logged_models WHERE model_id = ?"));
+  select.Bind(1, model_id);
+  MLFORGE_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found) return LoggedModelNotFound(model_id);
+  return select.ColumnInt(0);
+}
+
+core::Status TouchLoggedModel(Connection& connection, std::string_view model_id) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      Statement update,
+      connection.Prepare(
+          "UPDATE logged_models SET last_updated_timestamp_ms = ? WHERE model_id = ?"));
+  update.Bind(1, static_cast<int64_t>(core::NowMillis())).Bind(2, model_id);
+  return update.Run();
+}
+
+// The model with tags, params and metrics; NotFound when missing, and when
+// deleted unless `include_deleted`.
+core::Result<LoggedModel> LoadLoggedModel(Connection& connection, std::string_view model_id,
+                                          bool include_deleted) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      Statement select,
+      connection.Prepare("SELECT experiment_id, name, artifact_location, creation_timestamp_ms, "
+                         "last_updated_timestamp_ms, status, lifecycle_stage, model_type, "
+                         "source_run_id, status_message FROM logged_models WHERE model_id = ?"));
+  select.Bind(1, model_id);
+  MLFORGE_ASSIGN_OR_RETURN(bool found, select.Step());
+  if (!found || (!include_deleted && select.ColumnText(6) != kLifecycleActive)) {
+    return LoggedModelNotFound(model_id);
+  }
+  LoggedModel model;
+  model.model_id = std::string(model_id);
+  model.experiment_id = std::to_string(select.ColumnInt(0));
+  model.name = select.ColumnText(1);
+  model.artifact_uri = select.ColumnText(2);
+  model.creation_timestamp_ms = select.ColumnInt(3);
+  model.last_updated_timestamp_ms = select.ColumnInt(4);
+  core::Result<LoggedModelStatus> status = ParseLoggedModelStatus(select.ColumnText(5));
+  if (!status.ok()) {
+    return core::InternalError("Logged model " + model.model_id +
+                               " has a corrupt status: " + status.status().message());
+  }
+  model.status = *status;
+  model.model_type = select.ColumnText(7);
+  model.source_run_id = select.ColumnText(8);
+  model.status_message = select.ColumnText(9);
+  MLFORGE_RETURN_IF_ERROR(LoadKeyValues(
+      connection, "SELECT key, value FROM logged_model_tags WHERE model_id = ? ORDER BY key",
+      model_id, &model.tags));
+  MLFORGE_RETURN_IF_ERROR(LoadKeyValues(
+      connection, "SELECT key, value FROM logged_model_params WHERE model_id = ? ORDER BY key",
+      model_id, &model.params));
+  MLFORGE_ASSIGN_OR_RETURN(
+      Statement metrics,
+      connection.Prepare("SELECT key, value, is_nan, timestamp, step, run_uuid, dataset_name, "
+                         "dataset_digest FROM logged_model_metrics WHERE model_id = ? "
+                         "ORDER BY key, timestamp, step, value"));
+  metrics.Bind(1, model_id);
+  while (true) {
+    MLFORGE_ASSIGN_OR_RETURN(bool row, metrics.Step());
+    if (!row) break;
+    Metric metric(metrics.ColumnText(0),
+                  LoadedMetricValue(metrics.ColumnDouble(1), metrics.ColumnInt(2)),
+                  metrics.ColumnInt(3), metrics.ColumnInt(4));
+    metric.run_id = metrics.ColumnText(5);
+    metric.dataset_name = metrics.ColumnText(6);
+    metric.dataset_digest = metrics.ColumnText(7);
+    metric.model_id = model.model_id;
+    model.metrics.push_back(std::move(metric));
+  }
+  return model;
+}
+
+// Inserts params write-once (the same value again is fine), as for runs.
+core::Status InsertLoggedModelParams(Connection& connection, std::string_view model_id,
+                                     const std::vector<LoggedModelParam>& params) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      Statement insert,
+      connection.Prepare("INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, "
+                         "?) ON CONFLICT (model_id, key) DO NOTHING"));
+  for (const LoggedModelParam& param : params) {
+    insert.Bind(1, model_id).Bind(2, param.key).Bind(3, param.value);
+    MLFORGE_RETURN_IF_ERROR(insert.Run());
+    if (connection.Changes() > 0) continue;
+    MLFORGE_ASSIGN_OR_RETURN(
+        Statement existing,
+        connection.Prepare("SELECT value FROM logged_model_params WHERE model_id = ? AND key = ?"));
+    existing.Bind(1, model_id).Bind(2, param.key);
+    MLFORGE_ASSIGN_OR_RETURN(bool found, existing.Step());
+    std::string old_value = found ? existing.ColumnText(0) : "";
+    if (found && old_value == param.value) continue;
+    return core::InvalidArgumentError("Changing param values is not allowed. Param with key='" +
+                                      param.key + "' was already logged with value='" + old_value +
+                                      "' for logged model ID='" + std::string(model_id) +
+                                      "'. Attempted logging new value '" + param.value + "'.");
+  }
+  return core::Status::Ok();
+}
+
+core::Status UpsertLoggedModelTags(Connection& connection, std::string_view model_id,
+                                   const std::vector<LoggedModelTag>& tags) {
+  MLFORGE_ASSIGN_OR_RETURN(
+      Statement upsert,
+      connection.Prepare("INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?) "
+                         "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value"));
+  for (const LoggedModelTag& tag : tags) {
+    upsert.Bind(1, model_id).Bind(2, tag.key).Bind(3, tag.value);
+    MLFORGE_RETURN_IF_ERROR(upsert.Run());
+  }
+  return core::Status::Ok();
+}
+
+core::Status ValidateLoggedModelParams(const std::vector<LoggedModelParam>& params) {
+  for (size_t index = 0; index < params.size(); ++index) {
+    MLFORGE_RETURN_IF_ERROR(ValidateParam(Param{params[index].key, params[index].value},
+                                          "params[" + std::to_string(index) + "]"));
+  }
+  return core::Status::Ok();
+}
+
+// A bound text value, or NULL for an empty string.
+sqlite_internal::SqlValue TextOrNull(std::string_view text) {
+  if (text.empty()) return nullptr;
+  return std::string(text);
+}
+
+core::Status ValidateLoggedModelTags(const std::vector<LoggedModelTag>& tags) {
+  for (size_t index = 0; index < tags.size(); ++index) {
+    MLFORGE_RETURN_IF_ERROR(ValidateRunTag(RunTag{tags[index].key, tags[index].value},
+                                           "tags[" + std::to_string(index) + "]"));
+  }
+  return core::Status::Ok();
 }
 
 // ---- checks inside write transactions ----------------------------------------
@@ -350,8 +555,30 @@ core::Status InsertMetrics(Connection& connection, std::string_view run_id,
   auto order_key = [](const Metric& metric) {
     return std::make_tuple(metric.step, metric.timestamp, StoredMetricValue(metric.value).first);
   };
+  std::optional<Statement> insert_model_metric;
   for (const Metric& metric : metrics) {
     auto [value, is_nan] = StoredMetricValue(metric.value);
+    if (!metric.model_id.empty()) {
+      MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, metric.model_id).status());
+      if (!insert_model_metric) {
+        MLFORGE_ASSIGN_OR_RETURN(
+            Statement prepared,
+            connection.Prepare("INSERT OR IGNORE INTO logged_model_metrics (model_id, key, "
+                               "timestamp, step, value, is_nan, run_uuid, dataset_name, "
+                               "dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        insert_model_metric.emplace(std::move(prepared));
+      }
+      insert_model_metric->Bind(1, metric.model_id)
+          .Bind(2, metric.key)
+          .Bind(3, static_cast<int64_t>(metric.timestamp))
+          .Bind(4, static_cast<int64_t>(metric.step))
+          .Bind(5, value)
+          .Bind(6, is_nan)
+          .Bind(7, run_id)
+          .Bind(8, metric.dataset_name)
+          .Bind(9, metric.dataset_digest);
+      MLFORGE_RETURN_IF_ERROR(insert_model_metric->Run());
+    }
     insert.Bind(1, run_id)
         .Bind(2, metric.key)
         .Bind(3, static_cast<int64_t>(metric.timestamp))
@@ -1042,6 +1269,201 @@ core::Result<RunPage> SqliteStore::SearchRuns(const std::vector<std::string>& ex
     return core::Status::Ok();
   }));
   return page;
+}
+
+// ---- logged models -----------------------------------------------------------------
+
+core::Result<LoggedModel> SqliteStore::CreateLoggedModel(
+    std::string_view experiment_id, std::string_view name, std::string_view model_type,
+    std::string_view source_run_id, const std::vector<LoggedModelParam>& params,
+    const std::vector<LoggedModelTag>& tags) {
+  MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelParams(params));
+  MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelTags(tags));
+  std::optional<int64_t> id = ParseExperimentId(experiment_id);
+  if (!id) return ExperimentNotFound(experiment_id);
+  std::string model_id = "m-" + core::NewId();
+  std::string model_name = name.empty() ? RandomRunName() : std::string(name);
+  LoggedModel model;
+  MLFORGE_RETURN_IF_ERROR(Write([&](Connection& connection) -> core::Status {
+    MLFORGE_ASSIGN_OR_RETURN(Experiment experiment, LoadExperiment(connection, *id, experiment_id));
+    MLFORGE_RETURN_IF_ERROR(RequireActiveExperiment(experiment));
+    if (!source_run_id.empty()) {
+      MLFORGE_RETURN_IF_ERROR(LoadRunState(connection, source_run_id).status());
+    }
+    int64_t now = core::NowMillis();
+    MLFORGE_ASSIGN_OR_RETURN(
+        Statement insert,
+        connection.Prepare("INSERT INTO logged_models (model_id, experiment_id, name, "
+                           "artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, "
+                           "status, lifecycle_stage, model_type, source_run_id, status_message) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, NULL)"));
+    insert.Bind(1, model_id)
+        .Bind(2, *id)
+        .Bind(3, model_name)
+        .Bind(4, JoinUri(experiment.artifact_location, "models/" + model_id + "/artifacts"))
+        .Bind(5, now)
+        .Bind(6, now)
+        .Bind(7, LoggedModelStatusName(LoggedModelStatus::kPending))
+        .BindValue(8, TextOrNull(model_type))
+        .BindValue(9, TextOrNull(source_run_id));
+    MLFORGE_RETURN_IF_ERROR(insert.Run());
+    MLFORGE_RETURN_IF_ERROR(InsertLoggedModelParams(connection, model_id, params));
+    MLFORGE_RETURN_IF_ERROR(UpsertLoggedModelTags(connection, model_id, tags));
+    MLFORGE_ASSIGN_OR_RETURN(model, LoadLoggedModel(connection, model_id, false));
+    return core::Status::Ok();
+  }));
+  return model;
+}
+
+core::Result<LoggedModel> SqliteStore::GetLoggedModel(std::string_view model_id) {
+  LoggedModel model;
+  MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
+    MLFORGE_ASSIGN_OR_RETURN(model, LoadLoggedModel(connection, model_id, false));
+    return core::Status::Ok();
+  }));
+  return model;
+}
+
+core::Result<LoggedModel> SqliteStore::FinalizeLoggedModel(std::string_view model_id,
+                                                           LoggedModelStatus status) {
+  LoggedModel model;
+  MLFORGE_RETURN_IF_ERROR(Write([&](Connection& connection) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
+    MLFORGE_ASSIGN_OR_RETURN(
+        Statement update,
+        connection.Prepare("UPDATE logged_models SET status = ?, last_updated_timestamp_ms = ? "
+                           "WHERE model_id = ?"));
+    update.Bind(1, LoggedModelStatusName(status))
+        .Bind(2, static_cast<int64_t>(core::NowMillis()))
+        .Bind(3, model_id);
+    MLFORGE_RETURN_IF_ERROR(update.Run());
+    MLFORGE_ASSIGN_OR_RETURN(model, LoadLoggedModel(connection, model_id, true));
+    return core::Status::Ok();
+  }));
+  return model;
+}
+
+core::Status SqliteStore::DeleteLoggedModel(std::string_view model_id) {
+  return Write([&](Connection& connection) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
+    MLFORGE_ASSIGN_OR_RETURN(
+        Statement update,
+        connection.Prepare("UPDATE logged_models SET lifecycle_stage = 'deleted', "
+                           "last_updated_timestamp_ms = ? WHERE model_id = ?"));
+    update.Bind(1, static_cast<int64_t>(core::NowMillis())).Bind(2, model_id);
+    return update.Run();
+  });
+}
+
+core::Status SqliteStore::SetLoggedModelTags(std::string_view model_id,
+                                             const std::vector<LoggedModelTag>& tags) {
+  MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelTags(tags));
+  return Write([&](Connection& connection) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
+    MLFORGE_RETURN_IF_ERROR(UpsertLoggedModelTags(connection, model_id, tags));
+    return TouchLoggedModel(connection, model_id);
+  });
+}
+
+core::Status SqliteStore::DeleteLoggedModelTag(std::string_view model_id, std::string_view key) {
+  return Write([&](Connection& connection) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
+    MLFORGE_ASSIGN_OR_RETURN(
+        Statement remove,
+        connection.Prepare("DELETE FROM logged_model_tags WHERE model_id = ? AND key = ?"));
+    remove.Bind(1, model_id).Bind(2, key);
+    MLFORGE_RETURN_IF_ERROR(remove.Run());
+    if (connection.Changes() == 0) {
+      return core::NotFoundError("No tag with key '" + std::string(key) +
+                                 "' found for model with ID '" + std::string(model_id) + "'.");
+    }
+    return TouchLoggedModel(connection, model_id);
+  });
+}
+
+core::Status SqliteStore::LogLoggedModelParams(std::string_view model_id,
+                                               const std::vector<LoggedModelParam>& params) {
+  MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelParams(params));
+  return Write([&](Connection& connection) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
+    MLFORGE_RETURN_IF_ERROR(InsertLoggedModelParams(connection, model_id, params));
+    return TouchLoggedModel(connection, model_id);
+  });
+}
+
+core::Result<LoggedModelPage> SqliteStore::SearchLoggedModels(
+    const std::vector<std::string>& experiment_ids, std::string_view filter,
+    const std::vector<LoggedModelDatasetFilter>& datasets, int max_results,
+    const std::vector<LoggedModelOrderBy>& order_by, std::string_view page_token) {
+  MLFORGE_RETURN_IF_ERROR(
+      ValidateMaxResults(max_results, kSearchLoggedModelsMax, "SearchLoggedModels"));
+  MLFORGE_ASSIGN_OR_RETURN(int64_t offset, DecodePageToken(page_token));
+  MLFORGE_ASSIGN_OR_RETURN(RunFilter parsed, ParseLoggedModelFilter(filter));
+  for (const LoggedModelDatasetFilter& dataset : datasets) {
+    if (dataset.dataset_name.empty()) {
+      return core::InvalidArgumentError(
+          "`dataset_name` in the `datasets` clause must be specified.");
+    }
+  }
+  std::vector<sqlite_internal::LoggedModelOrder> parsed_order;
+  for (const LoggedModelOrderBy& clause : order_by) {
+    if (!clause.dataset_digest.empty() && clause.dataset_name.empty()) {
+      return core::InvalidArgumentError(
+          "`dataset_digest` can only be specified if `dataset_name` is also specified.");
+    }
+    MLFORGE_ASSIGN_OR_RETURN(OrderBy one,
+                             ParseLoggedModelOrderBy(clause.field_name, clause.ascending));
+    parsed_order.push_back({std::move(one), clause.dataset_name, clause.dataset_digest});
+  }
+  std::vector<int64_t> ids;
+  for (const std::string& experiment_id : experiment_ids) {
+    if (std::optional<int64_t> id = ParseExperimentId(experiment_id)) ids.push_back(*id);
+  }
+  LoggedModelPage page;
+  if (ids.empty()) return page;
+  MLFORGE_ASSIGN_OR_RETURN(sqlite_internal::SqlQuery query,
+                           sqlite_internal::BuildSearchLoggedModelsQuery(
+                               ids, parsed, datasets, parsed_order, max_results + 1, offset));
+  MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
+    std::vector<std::string> model_ids;
+    {
+      MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare(query.text));
+      select.BindAll(query.parameters);
+      while (true) {
+        MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
+        if (!row) break;
+        model_ids.push_back(select.ColumnText(0));
+      }
+    }
+    if (static_cast<int64_t>(model_ids.size()) > max_results) {
+      model_ids.resize(static_cast<size_t>(max_results));
+      page.next_page_token = EncodePageToken(offset + max_results);
+    }
+    for (const std::string& model_id : model_ids) {
+      MLFORGE_ASSIGN_OR_RETURN(LoggedModel model, LoadLoggedModel(connection, model_id, false));
+      page.models.push_back(std::move(model));
+    }
+    return core::Status::Ok();
+  }));
+  return page;
+}
+
+core::Status SqliteStore::LogOutputs(std::string_view run_id,
+                                     const std::vector<LoggedModelOutput>& models) {
+  return Write([&](Connection& connection) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(RequireActiveRun(connection, run_id).status());
+    for (const LoggedModelOutput& output : models) {
+      MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, output.model_id).status());
+      MLFORGE_ASSIGN_OR_RETURN(
+          Statement upsert,
+          connection.Prepare("INSERT INTO run_model_outputs (run_uuid, model_id, step) VALUES "
+                             "(?, ?, ?) ON CONFLICT (run_uuid, model_id) DO UPDATE SET step = "
+                             "excluded.step"));
+      upsert.Bind(1, run_id).Bind(2, output.model_id).Bind(3, output.step);
+      MLFORGE_RETURN_IF_ERROR(upsert.Run());
+    }
+    return core::Status::Ok();
+  });
 }
 
 }  // namespace mlforge::tracking

@@ -117,6 +117,27 @@ class SqliteStore final : public Store {
                                    const std::vector<std::string>& order_by,
                                    std::string_view page_token) override;
 
+  core::Result<LoggedModel> CreateLoggedModel(std::string_view experiment_id, std::string_view name,
+                                              std::string_view model_type,
+                                              std::string_view source_run_id,
+                                              const std::vector<LoggedModelParam>& params,
+                                              const std::vector<LoggedModelTag>& tags) override;
+  core::Result<LoggedModel> GetLoggedModel(std::string_view model_id) override;
+  core::Result<LoggedModel> FinalizeLoggedModel(std::string_view model_id,
+                                                LoggedModelStatus status) override;
+  core::Status DeleteLoggedModel(std::string_view model_id) override;
+  core::Status SetLoggedModelTags(std::string_view model_id,
+                                  const std::vector<LoggedModelTag>& tags) override;
+  core::Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key) override;
+  core::Status LogLoggedModelParams(std::string_view model_id,
+                                    const std::vector<LoggedModelParam>& params) override;
+  core::Result<LoggedModelPage> SearchLoggedModels(
+      const std::vector<std::string>& experiment_ids, std::string_view filter,
+      const std::vector<LoggedModelDatasetFilter>& datasets, int max_results,
+      const std::vector<LoggedModelOrderBy>& order_by, std::string_view page_token) override;
+  core::Status LogOutputs(std::string_view run_id,
+                          const std::vector<LoggedModelOutput>& models) override;
+
  private:
   SqliteStore(std::string path, std::string artifact_root, Options options,
               std::unique_ptr<sqlite_internal::Connection> writer);

@@ -89,6 +89,45 @@ class StoreWrapper : public Store {
                                    std::string_view page_token) override {
     return target_->SearchRuns(experiment_ids, filter, view, max_results, order_by, page_token);
   }
+  core::Result<LoggedModel> CreateLoggedModel(std::string_view experiment_id, std::string_view name,
+                                              std::string_view model_type,
+                                              std::string_view source_run_id,
+                                              const std::vector<LoggedModelParam>& params,
+                                              const std::vector<LoggedModelTag>& tags) override {
+    return target_->CreateLoggedModel(experiment_id, name, model_type, source_run_id, params, tags);
+  }
+  core::Result<LoggedModel> GetLoggedModel(std::string_view model_id) override {
+    return target_->GetLoggedModel(model_id);
+  }
+  core::Result<LoggedModel> FinalizeLoggedModel(std::string_view model_id,
+                                                LoggedModelStatus status) override {
+    return target_->FinalizeLoggedModel(model_id, status);
+  }
+  core::Status DeleteLoggedModel(std::string_view model_id) override {
+    return target_->DeleteLoggedModel(model_id);
+  }
+  core::Status SetLoggedModelTags(std::string_view model_id,
+                                  const std::vector<LoggedModelTag>& tags) override {
+    return target_->SetLoggedModelTags(model_id, tags);
+  }
+  core::Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key) override {
+    return target_->DeleteLoggedModelTag(model_id, key);
+  }
+  core::Status LogLoggedModelParams(std::string_view model_id,
+                                    const std::vector<LoggedModelParam>& params) override {
+    return target_->LogLoggedModelParams(model_id, params);
+  }
+  core::Result<LoggedModelPage> SearchLoggedModels(
+      const std::vector<std::string>& experiment_ids, std::string_view filter,
+      const std::vector<LoggedModelDatasetFilter>& datasets, int max_results,
+      const std::vector<LoggedModelOrderBy>& order_by, std::string_view page_token) override {
+    return target_->SearchLoggedModels(experiment_ids, filter, datasets, max_results, order_by,
+                                       page_token);
+  }
+  core::Status LogOutputs(std::string_view run_id,
+                          const std::vector<LoggedModelOutput>& models) override {
+    return target_->LogOutputs(run_id, models);
+  }
 
  private:
   std::unique_ptr<Store> target_;
