@@ -139,6 +139,11 @@ Router& Router::SetFallback(Handler handler) {
   return *this;
 }
 
+Router& Router::SetInterceptor(Interceptor interceptor) {
+  interceptor_ = std::move(interceptor);
+  return *this;
+}
+
 namespace {
 
 // The state of one match: the request's segments, the raw values captured so
@@ -234,7 +239,7 @@ HttpResponse Router::Dispatch(HttpRequest& request) const {
 
   if (!Walk(*root_, 0, &state)) {
     if (!state.path_matched) {
-      if (fallback_) return fallback_(request);
+      if (fallback_) return interceptor_ ? interceptor_(request, fallback_) : fallback_(request);
       return HttpResponse::Text(404, "No route for " + request.method + " " + request.path + "\n");
     }
     std::string allow;
@@ -264,7 +269,7 @@ HttpResponse Router::Dispatch(HttpRequest& request) const {
     if (!rest.ok()) return HttpResponse::Text(400, rest.status().message() + "\n");
     request.path_params.emplace_back("*", std::move(rest).value());
   }
-  return route.handler(request);
+  return interceptor_ ? interceptor_(request, route.handler) : route.handler(request);
 }
 
 Handler Router::AsHandler() const {

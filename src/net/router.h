@@ -59,6 +59,14 @@ class Router {
   // serving its files, a protocol's own not-found body). Not called for 405.
   Router& SetFallback(Handler handler);
 
+  // Wraps every matched route and the fallback: `interceptor` sees the
+  // request with `route` and `path_params` filled in and decides whether and
+  // how to call `next` (the route's handler), e.g. to authenticate, to check
+  // a permission, or to rewrite the response. 404 and 405 answers do not pass
+  // through it. One interceptor per router; set it before serving.
+  using Interceptor = std::function<HttpResponse(HttpRequest& request, const Handler& next)>;
+  Router& SetInterceptor(Interceptor interceptor);
+
   // Matches `request` by its target's path (or by `path` when `target` is
   // empty), fills request.route and request.path_params, and calls the
   // handler; see the class comment for 404, 405 and 400. Exceptions from the
@@ -76,6 +84,7 @@ class Router {
   struct Route;
   std::unique_ptr<Node> root_;
   Handler fallback_;
+  Interceptor interceptor_;
 };
 
 }  // namespace mlforge::net

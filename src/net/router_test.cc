@@ -112,6 +112,33 @@ TEST(RouterTest, AsHandlerDispatchesACopy) {
   EXPECT_EQ(handler(request).body, "a x=1");
 }
 
+TEST(RouterTest, InterceptorWrapsRoutesAndFallbackButNot404Or405) {
+  Router router;
+  router.Get("/runs/{id}", Echo("run"));
+  int calls = 0;
+  router.SetInterceptor([&calls](HttpRequest& request, const Handler& next) {
+    ++calls;
+    if (request.Header("Authorization") == std::nullopt && request.route == "/runs/{id}" &&
+        request.PathParam("id") == "secret") {
+      return HttpResponse::Text(401, "who are you");
+    }
+    HttpResponse response = next(request);
+    response.SetHeader("X-Seen-Route", request.route);
+    return response;
+  });
+  EXPECT_EQ(Call(router, "GET", "/runs/secret").status, 401);
+  HttpResponse open = Call(router, "GET", "/runs/7");
+  EXPECT_EQ(open.body, "run id=7");
+  EXPECT_EQ(open.Header("X-Seen-Route"), "/runs/{id}");
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(Call(router, "POST", "/runs/7").status, 405);
+  EXPECT_EQ(Call(router, "GET", "/nothing").status, 404);
+  EXPECT_EQ(calls, 2);
+  router.SetFallback(Echo("ui"));
+  EXPECT_EQ(Call(router, "GET", "/nothing").Header("X-Seen-Route"), "");
+  EXPECT_EQ(calls, 3);
+}
+
 TEST(RouterDeathTest, InvalidPatternsAbort) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(Router().Get("no-slash", Echo("x")), "must start with /");

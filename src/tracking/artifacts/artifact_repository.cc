@@ -8,6 +8,7 @@
 #include "net/url.h"
 #include "tracking/artifacts/http/http_artifact_store.h"
 #include "tracking/artifacts/local/local_artifact_store.h"
+#include "tracking/rest/credentials.h"
 
 namespace mlforge::tracking {
 namespace {
@@ -35,6 +36,7 @@ std::string TrimSlashes(std::string_view path) {
 
 core::Result<std::unique_ptr<ArtifactRepository>> ArtifactRepository::Open(
     std::string_view artifact_uri, std::string_view tracking_uri, net::HttpHeaders headers) {
+  if (headers.empty()) headers = rest::CredentialHeadersFromEnvironment();
   const std::string uri(artifact_uri);
   auto repository = [&](std::unique_ptr<ArtifactStore> store,
                         std::string prefix) -> core::Result<std::unique_ptr<ArtifactRepository>> {

@@ -41,7 +41,8 @@ namespace mlforge::tracking {
 class ArtifactRepository {
  public:
   // See the header comment for the URIs. `headers` go with every request to
-  // an artifact server (Authorization). InvalidArgument for a malformed URI;
+  // an artifact server (Authorization); when empty, the MLflow client
+  // credentials in the environment are sent (rest/credentials.h). InvalidArgument for a malformed URI;
   // FailedPrecondition for mlflow-artifacts:/ without an http:// tracking
   // URI to reach it through; Unimplemented for other schemes.
   static core::Result<std::unique_ptr<ArtifactRepository>> Open(std::string_view artifact_uri,

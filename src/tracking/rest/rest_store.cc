@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "net/http.h"
+#include "tracking/rest/credentials.h"
 
 namespace mlforge::tracking::rest {
 namespace {
@@ -145,7 +146,12 @@ core::Result<std::unique_ptr<net::HttpClient>> RestStore::Borrow() {
       return client;
     }
   }
-  core::Result<std::unique_ptr<net::HttpClient>> client = net::HttpClient::Connect(host_, port_);
+  net::HttpClient::Options options;
+  // MLflow's client credentials (MLFLOW_TRACKING_USERNAME/PASSWORD or
+  // MLFLOW_TRACKING_TOKEN) go with every request.
+  options.default_headers = CredentialHeadersFromEnvironment();
+  core::Result<std::unique_ptr<net::HttpClient>> client =
+      net::HttpClient::Connect(host_, port_, options);
   if (!client.ok()) {
     return client.status().WithContext("Tracking server http://" + host_ + ":" +
                                        std::to_string(port_));

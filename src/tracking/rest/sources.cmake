@@ -5,6 +5,7 @@ target_sources(mlforge_tracking PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/request_fields.cc
   ${CMAKE_CURRENT_LIST_DIR}/mlflow_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/rest_store.cc
+  ${CMAKE_CURRENT_LIST_DIR}/credentials.cc
 )
 
 mlforge_test(mlforge_tracking_rest_test
