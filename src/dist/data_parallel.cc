@@ -133,8 +133,16 @@ core::Status GradientSync::FinishStep() {
     bucket.flat.div_(world);
     for (size_t slot = 0; slot < bucket.parameters.size(); ++slot) {
       torch::Tensor& parameter = parameters_[bucket.parameters[slot]];
-      parameter.mutable_grad() =
+      auto averaged =
           bucket.flat.narrow(0, bucket.offsets[slot], parameter.numel()).view(parameter.sizes());
+      // A copy rather than a view of the bucket, so optimizers may detach_
+      // and zero_ the gradients as they like (zero_grad does).
+      torch::Tensor& grad = parameter.mutable_grad();
+      if (grad.defined()) {
+        grad.copy_(averaged);
+      } else {
+        grad = averaged.clone();
+      }
     }
   }
   return status;

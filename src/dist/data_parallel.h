@@ -20,8 +20,9 @@
 // bucket's all-reduce starts, so communication overlaps the rest of backward.
 // Buckets always start in the same order on every rank, as Gloo requires.
 // FinishStep starts any bucket whose gradients never came (unused parameters
-// count as zero), waits for all, divides by the world size and makes each
-// parameter's .grad a view of its bucket.
+// count as zero), waits for all, divides by the world size and copies each
+// parameter's share into its .grad. Gradients accumulated in .grad from
+// earlier steps are replaced, not added to (no gradient accumulation).
 //
 // Every rank must run the same number of steps with the same parameters.
 // Not thread-safe. Borrows the group, which must outlive this object; the

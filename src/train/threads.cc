@@ -15,8 +15,9 @@ using GetThreads = int (*)();
 
 }  // namespace
 
-ThreadSettings ConfigureThreads(int intra_op_threads) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+ThreadSettings ConfigureThreads(int intra_op_threads, int processes_per_host) {
+  const int cores = std::max(
+      1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, processes_per_host));
   ThreadSettings settings;
   settings.intra_op_threads = intra_op_threads > 0 ? intra_op_threads : 1;
   at::set_num_threads(settings.intra_op_threads);

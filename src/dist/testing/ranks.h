@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <exception>
 #include <functional>
 #include <vector>
 
@@ -41,7 +43,8 @@ inline std::vector<int> RunRanks(int world_size, const std::function<int(const L
       int code = 1;
       try {
         code = body(LoopbackEnv(rank, world_size, port.ok() ? *port : 29500));
-      } catch (...) {
+      } catch (const std::exception& error) {
+        std::fprintf(stderr, "rank %d threw: %s\n", rank, error.what());
         code = 99;
       }
       _exit(code);
