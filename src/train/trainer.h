@@ -61,23 +61,24 @@ struct RunOptions {
   int processes_per_host = 1;
   // Gradient bucket size for the group, in bytes; 0 means the default (1 MiB).
   int64_t bucket_bytes = 0;
+};
 
-  struct TrainResult {
-    double val_loss = 0;
-    double val_accuracy = 0;  // classification only
-    int64_t global_step = 0;
-    int64_t epochs = 0;
-    double train_seconds = 0;         // time spent in training steps
-    double samples_per_second = 0;    // over all ranks
-    std::filesystem::path model_dir;  // the written model package
-  };
+struct TrainResult {
+  double val_loss = 0;
+  double val_accuracy = 0;  // classification only
+  int64_t global_step = 0;
+  int64_t epochs = 0;
+  double train_seconds = 0;         // time spent in training steps
+  double samples_per_second = 0;    // over all ranks
+  std::filesystem::path model_dir;  // the written model package
+};
 
-  // Trains as the config says and writes the model package to run_dir/model.
-  // Reports params, metrics and tags to `sink` (borrowed for the call).
-  // Errors: InvalidArgument for a bad config, NotFound for missing data (with
-  // the command that fetches it), FailedPrecondition when resume finds no
-  // checkpoint.
-  core::Result<TrainResult> Train(const core::Config& config, const RunOptions& options,
-                                  MetricsSink& sink);
+// Trains as the config says and writes the model package to run_dir/model.
+// Reports params, metrics and tags to `sink` (borrowed for the call).
+// Errors: InvalidArgument for a bad config, NotFound for missing data (with
+// the command that fetches it), FailedPrecondition when resume finds no
+// checkpoint.
+core::Result<TrainResult> Train(const core::Config& config, const RunOptions& options,
+                                MetricsSink& sink);
 
 }  // namespace mlforge::train
