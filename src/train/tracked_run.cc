@@ -114,7 +114,7 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   if (!chief) {
     // Only rank 0 tracks; the others train their shard and report nothing.
     result.run_dir = options.run_dir;
-    result.run_id = run_record.value("run_id", "");
+    if (run_record.is_object()) result.run_id = run_record.value("run_id", "");
     run_options.run_dir = options.run_dir;
     run_options.run_id = result.run_id;
     NullSink null_sink;
