@@ -136,7 +136,12 @@ std::string ProcessGroup::Suspects() {
     if (!text.empty()) text += "; ";
     text += fmt::format("rank(s) that never reported a step: {}", fmt::join(silent, ", "));
   }
-  return text.empty() ? "every rank reached this step; a peer probably died inside it" : text;
+  if (!text.empty()) return text;
+  if (world_size_ == 2) {
+    return fmt::format("rank {} (the only peer) reached this step and probably died inside it",
+                       1 - rank_);
+  }
+  return "every rank reached this step; a peer probably died inside it";
 }
 
 core::Status ProcessGroup::Finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
