@@ -104,6 +104,7 @@ core::Status DetectMlforge(const Environment& env, LaunchEnv& out) {
   MLFORGE_ASSIGN_OR_RETURN(out.local_world_size,
                            IntVar(env, "MLFORGE_DIST_LOCAL_WORLD_SIZE", out.world_size));
   MLFORGE_ASSIGN_OR_RETURN(out.restart_count, IntVar(env, "MLFORGE_DIST_RESTART_COUNT", 0));
+  MLFORGE_ASSIGN_OR_RETURN(out.threads_per_worker, IntVar(env, "MLFORGE_DIST_THREADS", 0));
   if (auto addr = Get(env, "MLFORGE_DIST_MASTER_ADDR")) {
     out.master_addr = *addr;
     out.master_source = "MLFORGE_DIST_MASTER_ADDR";

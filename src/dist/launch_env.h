@@ -12,7 +12,7 @@
 //  1. mlforge's own launcher (`mlforge train --nproc N`): MLFORGE_DIST_RANK,
 //     MLFORGE_DIST_WORLD_SIZE, MLFORGE_DIST_LOCAL_RANK,
 //     MLFORGE_DIST_LOCAL_WORLD_SIZE, MLFORGE_DIST_MASTER_ADDR,
-//     MLFORGE_DIST_MASTER_PORT, MLFORGE_DIST_RESTART_COUNT.
+//     MLFORGE_DIST_MASTER_PORT, MLFORGE_DIST_RESTART_COUNT, MLFORGE_DIST_THREADS.
 //  2. torchrun and Kubeflow PyTorchJob: RANK (marker), WORLD_SIZE,
 //     LOCAL_RANK, LOCAL_WORLD_SIZE, GROUP_RANK, TORCHELASTIC_RESTART_COUNT.
 //     A PyTorchJob with an elastic policy that starts the binary without
@@ -59,12 +59,15 @@ constexpr uint16_t kDefaultMasterPort = 29500;
 
 struct LaunchEnv {
   Launcher launcher = Launcher::kNone;
-  int rank = 0;                           // global rank, 0 <= rank < world_size
-  int world_size = 1;                     // processes in the job
-  int local_rank = 0;                     // rank among the processes of this host
-  int local_world_size = 1;               // processes on this host
-  int group_rank = 0;                     // index of this host (torchrun's GROUP_RANK)
-  int restart_count = 0;                  // how often the launcher restarted the group
+  int rank = 0;              // global rank, 0 <= rank < world_size
+  int world_size = 1;        // processes in the job
+  int local_rank = 0;        // rank among the processes of this host
+  int local_world_size = 1;  // processes on this host
+  int group_rank = 0;        // index of this host (torchrun's GROUP_RANK)
+  int restart_count = 0;     // how often the launcher restarted the group
+  // Threads per worker that mlforge's launcher asked for (MLFORGE_DIST_THREADS);
+  // 0 when not started by it.
+  int threads_per_worker = 0;
   std::string master_addr = "127.0.0.1";  // host of rank 0's store
   uint16_t master_port = kDefaultMasterPort;
   // Where master_addr came from, e.g. "MASTER_ADDR" or "SLURM_JOB_NODELIST".

@@ -27,6 +27,7 @@ TEST(LaunchEnvTest, MlforgeLauncher) {
                               {"MLFORGE_DIST_MASTER_ADDR", "127.0.0.1"},
                               {"MLFORGE_DIST_MASTER_PORT", "40123"},
                               {"MLFORGE_DIST_RESTART_COUNT", "2"},
+                              {"MLFORGE_DIST_THREADS", "1"},
                               // An outer torchrun's variables lose to ours.
                               {"RANK", "7"},
                               {"WORLD_SIZE", "8"}});
@@ -37,6 +38,7 @@ TEST(LaunchEnvTest, MlforgeLauncher) {
   EXPECT_EQ(env->local_rank, 1);
   EXPECT_EQ(env->master_port, 40123);
   EXPECT_EQ(env->restart_count, 2);
+  EXPECT_EQ(env->threads_per_worker, 1);
 }
 
 TEST(LaunchEnvTest, Torchrun) {

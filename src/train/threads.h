@@ -18,6 +18,8 @@ struct ThreadSettings {
 };
 
 // Applies the rule above to the whole process and returns what is in force.
-ThreadSettings ConfigureThreads(int intra_op_threads, int processes_per_host = 1);
+// `blas_threads` > 0 overrides the BLAS width (a launcher's "N threads per worker").
+ThreadSettings ConfigureThreads(int intra_op_threads, int processes_per_host = 1,
+                                int blas_threads = 0);
 
 }  // namespace mlforge::train

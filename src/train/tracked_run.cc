@@ -109,6 +109,12 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   run_options.stop_requested = options.stop_requested;
   run_options.group = group.get();
   run_options.processes_per_host = launch.local_world_size;
+  if (launch.threads_per_worker > 0) {
+    // mlforge's launcher gives each worker N threads in all: N intra-op
+    // threads and a single-threaded BLAS.
+    if (run_options.threads == 0) run_options.threads = launch.threads_per_worker;
+    run_options.blas_threads = 1;
+  }
   MLFORGE_ASSIGN_OR_RETURN(int64_t bucket_kib, config.Int("dist.bucket_kib", 0));
   run_options.bucket_bytes = bucket_kib * 1024;
   if (!chief) {

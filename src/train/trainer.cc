@@ -262,7 +262,7 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   MLFORGE_ASSIGN_OR_RETURN(Settings settings, ReadSettings(config));
   const ThreadSettings threads =
       ConfigureThreads(options.threads > 0 ? options.threads : static_cast<int>(settings.threads),
-                       options.processes_per_host);
+                       options.processes_per_host, options.blas_threads);
   // The modules run through the TorchScript interpreter without graph
   // rewriting, so every step executes the same kernels (and autograd
   // formulas) whether or not the process was resumed mid-run.

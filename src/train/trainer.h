@@ -59,6 +59,8 @@ struct RunOptions {
   dist::ProcessGroup* group = nullptr;
   // Training processes on this host, which share its cores (see threads.h).
   int processes_per_host = 1;
+  // BLAS threads; 0 means the rule of threads.h.
+  int blas_threads = 0;
   // Gradient bucket size for the group, in bytes; 0 means the default (1 MiB).
   int64_t bucket_bytes = 0;
 };
