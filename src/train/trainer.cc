@@ -501,6 +501,16 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     double rate =
         epoch_seconds > 0 ? static_cast<double>(epoch_samples) * world_size / epoch_seconds : 0;
     sink.LogMetric("samples_per_second", rate, progress.global_step);
+    if (group != nullptr) {
+      // Each rank's own rate, so a slow worker shows in rank 0's metrics.
+      std::vector<torch::Tensor> rates = {torch::zeros({world_size}, torch::kFloat64)};
+      rates[0][rank] = epoch_seconds > 0 ? static_cast<double>(epoch_samples) / epoch_seconds : 0;
+      MLFORGE_RETURN_IF_ERROR(group->AllReduceSum(rates).WithContext("gathering per-rank rates"));
+      for (int other = 0; other < world_size; ++other) {
+        sink.LogMetric(fmt::format("samples_per_second_rank_{}", other),
+                       rates[0][other].item<double>(), progress.global_step);
+      }
+    }
     sink.LogMetric("epoch", static_cast<double>(epoch + 1), progress.global_step);
     spdlog::info(
         "epoch {}/{}: train loss {:.4f}, val loss {:.4f}, val accuracy {:.4f} ({:.1f} s, "

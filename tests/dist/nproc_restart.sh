@@ -55,6 +55,10 @@ assert tags.get("mlforge.dist.launcher") == "mlforge", tags
 restarts = [v for (v,) in db.execute(
     "select value from metrics where run_uuid = ? and key = 'restarts' order by timestamp", (run_id,))]
 assert restarts[-1] == 1, restarts
+per_rank = dict(db.execute("select key, value from latest_metrics where run_uuid = ? and key like "
+                           "'samples_per_second_rank_%'", (run_id,)))
+assert sorted(per_rank) == ["samples_per_second_rank_0", "samples_per_second_rank_1"], per_rank
+assert all(value > 0 for value in per_rank.values()), per_rank
 summary = json.load(open(sys.argv[3]))
 # 2 epochs of ceil(2000 / 64) = 32 steps per rank, whatever the restart.
 assert summary["global_step"] == 64, summary
