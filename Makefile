@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 export MLFORGE_HOME ?= $(CURDIR)/.mlforge
 
-.PHONY: all deps configure build test test-unit test-sanitize test-fuzz demo bench bench-train bench-tracking format lint clean
+.PHONY: all deps configure build test test-unit test-sanitize test-fuzz demo bench bench-train bench-ddp bench-tracking format lint clean
 
 all: build
 
@@ -52,10 +52,13 @@ test-fuzz: deps
 demo: build
 	@scripts/demo
 
-bench: bench-train bench-tracking
+bench: bench-train bench-tracking bench-ddp
 
 bench-train: build
 	@/usr/bin/python3 bench/train/bench_train.py
+
+bench-ddp: build
+	@/usr/bin/python3 bench/ddp/bench_ddp.py
 
 bench-tracking: build
 	@$(BUILD)/bench/tracking/mlforge_tracking_bench --mlforge $(BUILD)/mlforge

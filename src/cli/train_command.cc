@@ -1,14 +1,20 @@
 // mlforge train CONFIG.yaml [--set key=value]... [--run-dir D] [--resume RUN_DIR]
 //   [--tracking-uri URI] [--experiment NAME] [--run-name NAME]
+//   [--nproc N [--max-restarts R]] [--print-env]
 
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "cli/commands.h"
 #include "core/config.h"
+#include "core/ids.h"
+#include "dist/launch_env.h"
+#include "dist/launcher.h"
 #include "train/tracked_run.h"
 
 namespace mlforge::cli {
@@ -18,6 +24,44 @@ namespace {
 std::atomic<bool> stop_requested{false};
 
 void RequestStop(int) { stop_requested.store(true); }
+
+// This process's command line (from /proc/self/cmdline).
+std::vector<std::string> CommandLine() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> args;
+  std::string current;
+  for (char character : text) {
+    if (character == '\0') {
+      args.push_back(current);
+      current.clear();
+    } else {
+      current += character;
+    }
+  }
+  return args;
+}
+
+// The workers' command: this one without the launcher's own flags, with
+// argv[0] the binary's real path and a --run-dir all of them share.
+std::vector<std::string> WorkerCommand(const std::filesystem::path& run_dir, bool has_run_dir) {
+  std::vector<std::string> args = CommandLine();
+  std::vector<std::string> worker = {std::filesystem::read_symlink("/proc/self/exe").string()};
+  for (size_t index = 1; index < args.size(); ++index) {
+    const std::string& arg = args[index];
+    if (arg == "--nproc" || arg == "--max-restarts") {
+      ++index;  // and its value
+      continue;
+    }
+    if (arg.rfind("--nproc=", 0) == 0 || arg.rfind("--max-restarts=", 0) == 0) continue;
+    worker.push_back(arg);
+  }
+  if (!has_run_dir) {
+    worker.push_back("--run-dir");
+    worker.push_back(run_dir.string());
+  }
+  return worker;
+}
 
 }  // namespace
 
@@ -33,6 +77,9 @@ void AddTrainCommand(CLI::App& app) {
     std::string run_name;
     int threads = 0;
     bool no_progress = false;
+    int nproc = 0;
+    int max_restarts = 0;
+    bool print_env = false;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* train = app.add_subcommand("train", "Train a model from a YAML config");
@@ -51,7 +98,46 @@ void AddTrainCommand(CLI::App& app) {
   train->add_option("--threads", flags->threads,
                     "Intra-op threads (default: 1, with the BLAS on every core)");
   train->add_flag("--no-progress", flags->no_progress, "Log lines instead of a progress bar");
+  train->add_option("--nproc", flags->nproc,
+                    "Start N data-parallel worker processes on this host and supervise them");
+  train->add_option("--max-restarts", flags->max_restarts,
+                    "With --nproc: restart the group from its latest checkpoint up to R times "
+                    "when a worker dies (default 0)");
+  train->add_flag("--print-env", flags->print_env,
+                  "Print the distributed launch environment this process detects, and exit");
   train->callback([flags] {
+    auto launch = dist::DetectLaunchEnv(dist::ProcessEnvironment(), dist::Hostname());
+    if (flags->print_env) {
+      if (!launch.ok()) throw CLI::RuntimeError(Fail(launch.status().message()));
+      std::printf("%s", dist::Describe(*launch).c_str());
+      return;
+    }
+    if (!launch.ok()) throw CLI::RuntimeError(Fail(launch.status().message()));
+    if (flags->nproc > 0) {
+      if (flags->config.empty() && flags->resume.empty()) {
+        throw CLI::RuntimeError(Fail("give a config file: mlforge train CONFIG.yaml --nproc N"));
+      }
+      const bool has_run_dir = !flags->run_dir.empty() || !flags->resume.empty();
+      const std::filesystem::path run_dir = Home() / "runs" / ("dist-" + core::NewId());
+      dist::LauncherOptions launcher;
+      launcher.argv = WorkerCommand(run_dir, has_run_dir);
+      launcher.nproc = flags->nproc;
+      launcher.max_restarts = flags->max_restarts;
+      launcher.threads_per_worker = flags->threads > 0 ? flags->threads : 1;
+      launcher.stop_requested = &stop_requested;
+      std::signal(SIGTERM, RequestStop);
+      std::signal(SIGINT, RequestStop);
+      auto outcome = dist::LaunchAndSupervise(launcher);
+      if (!outcome.ok()) throw CLI::RuntimeError(Fail(outcome.status().message()));
+      std::printf("launcher: %d worker(s), %d restart(s), exit code %d\n", flags->nproc,
+                  outcome->restarts, outcome->exit_code);
+      if (outcome->exit_code != 0) {
+        Fail("worker rank " + std::to_string(outcome->failed_rank) + " failed with exit code " +
+             std::to_string(outcome->exit_code));
+        throw CLI::RuntimeError(outcome->exit_code);
+      }
+      return;
+    }
     train::TrackedRunOptions options;
     core::Config config;
     if (!flags->resume.empty()) {
@@ -77,10 +163,16 @@ void AddTrainCommand(CLI::App& app) {
     options.threads = flags->threads;
     options.interactive = !flags->no_progress && isatty(STDERR_FILENO);
     options.stop_requested = &stop_requested;
+    options.launch = *launch;
     std::signal(SIGTERM, RequestStop);
     std::signal(SIGINT, RequestStop);
     auto result = train::RunTracked(config, options);
     if (!result.ok()) throw CLI::RuntimeError(Fail(result.status().message()));
+    if (launch->rank != 0) {
+      std::printf("rank %d finished: val_accuracy %.4f, %lld steps\n", launch->rank,
+                  result->train.val_accuracy, static_cast<long long>(result->train.global_step));
+      return;
+    }
     std::printf(
         "run %s finished: val_accuracy %.4f, val_loss %.4f, %lld steps, %.0f samples/s\n"
         "model package: %s\ntracking: %s (experiment %s)\n",

@@ -58,4 +58,14 @@ class JsonLinesSink : public MetricsSink {
   std::FILE* file_;  // guarded by mutex_
 };
 
+// Discards everything: the sink of the ranks other than 0 in a distributed
+// run, which report nothing themselves.
+class NullSink : public MetricsSink {
+ public:
+  void LogParams(const std::vector<std::pair<std::string, std::string>>&) override {}
+  void LogMetric(const std::string&, double, int64_t) override {}
+  void SetTag(const std::string&, const std::string&) override {}
+  core::Status Flush() override { return core::Status::Ok(); }
+};
+
 }  // namespace mlforge::train

@@ -15,14 +15,17 @@ using GetThreads = int (*)();
 
 }  // namespace
 
-ThreadSettings ConfigureThreads(int intra_op_threads) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+ThreadSettings ConfigureThreads(int intra_op_threads, int processes_per_host, int blas_threads) {
+  const int cores = std::max(
+      1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, processes_per_host));
   ThreadSettings settings;
   settings.intra_op_threads = intra_op_threads > 0 ? intra_op_threads : 1;
   at::set_num_threads(settings.intra_op_threads);
   auto set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
   auto get_blas = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  if (set_blas != nullptr) set_blas(settings.intra_op_threads > 1 ? 1 : cores);
+  int blas_width = settings.intra_op_threads > 1 ? 1 : cores;
+  if (blas_threads > 0) blas_width = blas_threads;
+  if (set_blas != nullptr) set_blas(blas_width);
   if (get_blas != nullptr) settings.blas_threads = get_blas();
   return settings;
 }

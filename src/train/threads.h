@@ -7,6 +7,8 @@
 //   intra_op_threads == 0 (auto): 1 LibTorch thread, BLAS on every core;
 //   intra_op_threads == 1:        1 LibTorch thread, BLAS on every core;
 //   intra_op_threads  > 1:        that many LibTorch threads, BLAS on 1.
+// With several training processes on one host (`processes_per_host`), "every
+// core" becomes the host's cores divided among them (at least 1).
 
 namespace mlforge::train {
 
@@ -16,6 +18,8 @@ struct ThreadSettings {
 };
 
 // Applies the rule above to the whole process and returns what is in force.
-ThreadSettings ConfigureThreads(int intra_op_threads);
+// `blas_threads` > 0 overrides the BLAS width (a launcher's "N threads per worker").
+ThreadSettings ConfigureThreads(int intra_op_threads, int processes_per_host = 1,
+                                int blas_threads = 0);
 
 }  // namespace mlforge::train

@@ -8,6 +8,7 @@
 
 #include "core/file.h"
 #include "core/ids.h"
+#include "dist/process_group.h"
 #include "tracking/artifacts/artifact_repository.h"
 #include "tracking/client.h"
 #include "train/tracking_sink.h"
@@ -57,7 +58,25 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   TrackedRunResult result;
   core::Config config = given_config;
   nlohmann::json run_record;
-  if (options.resume) {
+  const dist::LaunchEnv& launch = options.launch;
+  const bool chief = launch.rank == 0;
+  if (launch.distributed() && options.run_dir.empty()) {
+    return core::InvalidArgumentError(
+        "distributed training needs --run-dir (the same folder on every rank), or start it with "
+        "mlforge train CONFIG --nproc N, which picks one");
+  }
+  bool resume = options.resume;
+  bool resume_optional = false;
+  if (!resume && launch.restart_count > 0 &&
+      std::filesystem::exists(options.run_dir / "config.yaml") &&
+      std::filesystem::exists(options.run_dir / kRunFile)) {
+    // A restarted group continues the run its previous attempt began.
+    resume = true;
+    resume_optional = true;
+    spdlog::info("restart {} of the group: continuing the run in {}", launch.restart_count,
+                 options.run_dir.string());
+  }
+  if (resume) {
     result.run_dir = options.run_dir;
     if (!std::filesystem::exists(result.run_dir / "config.yaml")) {
       return core::FailedPreconditionError(
@@ -75,14 +94,48 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
       return core::InvalidArgumentError((result.run_dir / kRunFile).string() + " is corrupt");
     }
   }
+  std::unique_ptr<dist::ProcessGroup> group;
+  if (launch.distributed()) {
+    MLFORGE_ASSIGN_OR_RETURN(int64_t timeout_s, config.Int("dist.timeout_s", 300));
+    MLFORGE_ASSIGN_OR_RETURN(group,
+                             dist::ProcessGroup::Join(launch, {.timeout_ms = timeout_s * 1000}));
+  }
+  RunOptions run_options;
+  run_options.data_dir = options.data_dir;
+  run_options.resume = resume;
+  run_options.resume_optional = resume_optional;
+  run_options.threads = options.threads;
+  run_options.interactive = options.interactive;
+  run_options.stop_requested = options.stop_requested;
+  run_options.group = group.get();
+  run_options.processes_per_host = launch.local_world_size;
+  if (launch.threads_per_worker > 0) {
+    // mlforge's launcher gives each worker N threads in all: N intra-op
+    // threads and a single-threaded BLAS.
+    if (run_options.threads == 0) run_options.threads = launch.threads_per_worker;
+    run_options.blas_threads = 1;
+  }
+  MLFORGE_ASSIGN_OR_RETURN(int64_t bucket_kib, config.Int("dist.bucket_kib", 0));
+  run_options.bucket_bytes = bucket_kib * 1024;
+  if (!chief) {
+    // Only rank 0 tracks; the others train their shard and report nothing.
+    result.run_dir = options.run_dir;
+    if (run_record.is_object()) result.run_id = run_record.value("run_id", "");
+    run_options.run_dir = options.run_dir;
+    run_options.run_id = result.run_id;
+    NullSink null_sink;
+    MLFORGE_ASSIGN_OR_RETURN(result.train, Train(config, run_options, null_sink));
+    return result;
+  }
+
   std::string tracking_uri = options.tracking_uri;
-  if (tracking_uri.empty() && options.resume) tracking_uri = run_record.value("tracking_uri", "");
+  if (tracking_uri.empty() && resume) tracking_uri = run_record.value("tracking_uri", "");
   MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<tracking::Client> client,
                            tracking::Client::Open(tracking_uri, options.default_tracking_uri, {},
                                                   options.default_artifact_root));
   result.tracking_uri = client->uri();
 
-  if (options.resume) {
+  if (resume) {
     result.run_id = run_record.value("run_id", "");
     result.experiment_id = run_record.value("experiment_id", "");
     MLFORGE_RETURN_IF_ERROR(
@@ -122,14 +175,14 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   MLFORGE_ASSIGN_OR_RETURN(auto file_sink, JsonLinesSink::Open(result.run_dir / "metrics.jsonl"));
   TrackingSink tracking_sink(*client, result.run_id);
   MultiSink sink({file_sink.get(), &tracking_sink});
-  RunOptions run_options;
   run_options.run_dir = result.run_dir;
-  run_options.data_dir = options.data_dir;
   run_options.run_id = result.run_id;
-  run_options.resume = options.resume;
-  run_options.threads = options.threads;
-  run_options.interactive = options.interactive;
-  run_options.stop_requested = options.stop_requested;
+  if (launch.distributed() || launch.restart_count > 0) {
+    sink.SetTag("mlforge.dist.launcher", dist::LauncherName(launch.launcher));
+    sink.SetTag("mlforge.dist.world_size", std::to_string(launch.world_size));
+    sink.SetTag("mlforge.restarts", std::to_string(launch.restart_count));
+    sink.LogMetric("restarts", static_cast<double>(launch.restart_count), 0);
+  }
   auto trained = Train(config, run_options, sink);
   if (trained.ok()) {
     const std::string artifact_uri = run_record.value("artifact_uri", "");

@@ -9,6 +9,16 @@
 //
 // The run folder's run.json names the tracking run, so `--resume DIR`
 // continues the same tracked run.
+//
+// In a distributed job (`launch` with more than one rank) every rank calls
+// this: all join one process group (c10d TCPStore + Gloo) at the launch's
+// master, train data-parallel, and only rank 0 opens the tracking store,
+// logs and writes files. `run_dir` is then required and must be the same
+// folder on every rank. When the launcher has restarted the group
+// (launch.restart_count > 0) and run_dir already holds a run, the ranks
+// continue it from its latest checkpoint (or from the start when there is
+// none yet), and rank 0 records the restart count as the tag
+// mlforge.restarts and the metric `restarts`.
 
 #include <atomic>
 #include <filesystem>
@@ -16,6 +26,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "dist/launch_env.h"
 #include "train/trainer.h"
 
 namespace mlforge::train {
@@ -40,6 +51,9 @@ struct TrackedRunOptions {
   int threads = 0;
   bool interactive = false;
   const std::atomic<bool>* stop_requested = nullptr;  // borrowed
+  // Where this process stands in a distributed job (dist::DetectLaunchEnv);
+  // a single process by default.
+  dist::LaunchEnv launch;
 };
 
 struct TrackedRunResult {

@@ -16,6 +16,8 @@
 #include "data/csv.h"
 #include "data/datasets.h"
 #include "data/sampler.h"
+#include "dist/data_parallel.h"
+#include "dist/process_group.h"
 #include "models/package.h"
 #include "models/torch_status.h"
 #include "models/zoo.h"
@@ -176,15 +178,23 @@ struct Evaluation {
   double accuracy = 0;
 };
 
-Evaluation Evaluate(torch::jit::Module& module, models::Task task, const torch::Tensor& x,
-                    const torch::Tensor& y, int64_t batch_size) {
+// Evaluates on rows [rank * n / world, (rank + 1) * n / world) of the test
+// set and, with a group, sums loss and hits over the ranks, so every rank
+// gets the figure of the whole test set.
+core::Result<Evaluation> Evaluate(torch::jit::Module& module, models::Task task,
+                                  const torch::Tensor& x, const torch::Tensor& y,
+                                  int64_t batch_size, dist::ProcessGroup* group) {
   torch::NoGradGuard no_grad;
   module.eval();
+  const int64_t world = group != nullptr ? group->world_size() : 1;
+  const int64_t rank = group != nullptr ? group->rank() : 0;
+  const int64_t total_rows = x.size(0);
+  const int64_t first = total_rows * rank / world;
+  const int64_t last = total_rows * (rank + 1) / world;
   double loss_sum = 0;
   int64_t correct = 0;
-  int64_t rows = x.size(0);
-  for (int64_t start = 0; start < rows; start += batch_size) {
-    int64_t end = std::min(rows, start + batch_size);
+  for (int64_t start = first; start < last; start += batch_size) {
+    int64_t end = std::min(last, start + batch_size);
     auto output = module.forward({x.slice(0, start, end)}).toTensor();
     auto target = y.slice(0, start, end);
     loss_sum += Loss(task, output, target).item<double>() * static_cast<double>(end - start);
@@ -193,8 +203,15 @@ Evaluation Evaluate(torch::jit::Module& module, models::Task task, const torch::
     }
   }
   module.train(true);
-  double count = static_cast<double>(std::max<int64_t>(rows, 1));
-  return {loss_sum / count, static_cast<double>(correct) / count};
+  if (group != nullptr && world > 1) {
+    std::vector<torch::Tensor> sums = {
+        torch::tensor({loss_sum, static_cast<double>(correct)}, torch::kFloat64)};
+    MLFORGE_RETURN_IF_ERROR(group->AllReduceSum(sums).WithContext("reducing evaluation metrics"));
+    loss_sum = sums[0][0].item<double>();
+    correct = static_cast<int64_t>(std::llround(sums[0][1].item<double>()));
+  }
+  double count = static_cast<double>(std::max<int64_t>(total_rows, 1));
+  return Evaluation{loss_sum / count, static_cast<double>(correct) / count};
 }
 
 // One row of raw features as nested JSON lists shaped like the example.
@@ -244,7 +261,8 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
                                 MetricsSink& sink) {
   MLFORGE_ASSIGN_OR_RETURN(Settings settings, ReadSettings(config));
   const ThreadSettings threads =
-      ConfigureThreads(options.threads > 0 ? options.threads : static_cast<int>(settings.threads));
+      ConfigureThreads(options.threads > 0 ? options.threads : static_cast<int>(settings.threads),
+                       options.processes_per_host, options.blas_threads);
   // The modules run through the TorchScript interpreter without graph
   // rewriting, so every step executes the same kernels (and autograd
   // formulas) whether or not the process was resumed mid-run.
@@ -283,8 +301,15 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   for (const auto& parameter : module.parameters()) parameters.push_back(parameter);
   MLFORGE_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(config.Sub("optimizer"), parameters));
 
-  data::ShardedSampler sampler(data.train.rows(), 0, 1, static_cast<uint64_t>(settings.seed),
-                               settings.shuffle);
+  dist::ProcessGroup* group =
+      options.group != nullptr && options.group->world_size() > 1 ? options.group : nullptr;
+  const int rank = group != nullptr ? group->rank() : 0;
+  const int world_size = group != nullptr ? group->world_size() : 1;
+  const bool chief = rank == 0;  // writes files; the sink of other ranks discards
+  // Every rank has the same number of batches of the same sizes (the
+  // sampler pads the shards to equal length), so the collectives pair up.
+  data::ShardedSampler sampler(data.train.rows(), rank, world_size,
+                               static_cast<uint64_t>(settings.seed), settings.shuffle);
   const int64_t batches_per_epoch =
       (sampler.num_samples() + settings.batch_size - 1) / settings.batch_size;
   const int64_t total_steps = batches_per_epoch * settings.epochs;
@@ -299,7 +324,13 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   const std::string run_id =
       options.run_id.empty() ? options.run_dir.filename().string() : options.run_id;
   TrainProgress progress;
-  if (options.resume) {
+  const bool resume =
+      options.resume && !(options.resume_optional && !std::filesystem::exists(checkpoint_path));
+  if (options.resume && !resume) {
+    spdlog::info("no checkpoint in {} yet: starting run {} from the beginning",
+                 options.run_dir.string(), run_id);
+  }
+  if (resume) {
     auto restored = LoadCheckpoint(checkpoint_path, module, *optimizer);
     if (!restored.ok()) {
       if (restored.status().code() == core::StatusCode::kNotFound) {
@@ -311,8 +342,10 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     spdlog::info("resuming run {} at epoch {}, batch {}, step {}", run_id, progress.epoch + 1,
                  progress.batch_in_epoch, progress.global_step);
   } else {
-    MLFORGE_RETURN_IF_ERROR(
-        core::WriteFileAtomic(options.run_dir / "config.yaml", config.ToYaml()));
+    if (chief) {
+      MLFORGE_RETURN_IF_ERROR(
+          core::WriteFileAtomic(options.run_dir / "config.yaml", config.ToYaml()));
+    }
     sink.LogParams(config.Flatten());
     sink.SetTag("mlflow.source.name", config.source());
     sink.SetTag("mlforge.dataset.name", data.name);
@@ -333,7 +366,25 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       built.kind, data.name, data.train.rows(), data.test.rows(), settings.epochs,
       batches_per_epoch, threads.intra_op_threads, threads.blas_threads);
 
-  ProgressReporter reporter(options.interactive, settings.epochs, batches_per_epoch);
+  std::unique_ptr<dist::GradientSync> sync;
+  if (group != nullptr) {
+    // Rank 0's weights and buffers (fresh or resumed) are everyone's start.
+    std::vector<torch::Tensor> state = parameters;
+    for (const auto& buffer : module.buffers()) state.push_back(buffer);
+    MLFORGE_RETURN_IF_ERROR(
+        dist::BroadcastState(*group, state).WithContext("broadcasting rank 0's initial state"));
+    dist::GradientSyncOptions sync_options;
+    if (options.bucket_bytes > 0) sync_options.bucket_bytes = options.bucket_bytes;
+    MLFORGE_ASSIGN_OR_RETURN(sync, dist::GradientSync::Create(*group, parameters, sync_options));
+    spdlog::info("rank {} of {}: data-parallel over {} gradient bucket(s), {} of {} rows per epoch",
+                 rank, world_size, sync->bucket_count(), sampler.num_samples(), data.train.rows());
+  }
+  auto save_checkpoint = [&]() -> core::Status {
+    if (!chief) return core::Status::Ok();
+    return SaveCheckpoint(checkpoint_path, module, *optimizer, progress);
+  };
+
+  ProgressReporter reporter(options.interactive && chief, settings.epochs, batches_per_epoch);
   TrainResult result;
   Evaluation evaluation;
   double train_seconds = 0;
@@ -364,9 +415,17 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       // Dropping the gradients (PyTorch's set_to_none) lets backward write
       // fresh ones instead of zero-filling and accumulating into the old.
       for (auto& parameter : parameters) parameter.mutable_grad() = torch::Tensor();
+      if (group != nullptr) {
+        group->MarkStep(progress.global_step);
+        sync->StartStep();
+      }
       auto output = module.forward({x}).toTensor();
       auto loss = Loss(built.task, output, y);
       loss.backward();
+      if (group != nullptr) {
+        MLFORGE_RETURN_IF_ERROR(sync->FinishStep().WithContext(
+            fmt::format("synchronising gradients at step {}", progress.global_step)));
+      }
       if (settings.clip_grad_norm > 0) {
         torch::nn::utils::clip_grad_norm_(parameters, settings.clip_grad_norm);
       }
@@ -399,7 +458,7 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       reporter.Update(batch + 1, count, loss_value);
       if (options.stop_requested != nullptr && options.stop_requested->load()) {
         reporter.FinishEpoch();
-        MLFORGE_RETURN_IF_ERROR(SaveCheckpoint(checkpoint_path, module, *optimizer, progress));
+        MLFORGE_RETURN_IF_ERROR(save_checkpoint());
         MLFORGE_RETURN_IF_ERROR(sink.Flush());
         return core::UnavailableError(
             fmt::format("training stopped at step {}; continue it with: mlforge train --resume {}",
@@ -408,7 +467,7 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       if (settings.checkpoint_every_steps > 0 &&
           progress.global_step % settings.checkpoint_every_steps == 0 &&
           progress.batch_in_epoch < batches_per_epoch) {
-        MLFORGE_RETURN_IF_ERROR(SaveCheckpoint(checkpoint_path, module, *optimizer, progress));
+        MLFORGE_RETURN_IF_ERROR(save_checkpoint());
       }
     }
     reporter.FinishEpoch();
@@ -416,32 +475,58 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     train_seconds += epoch_seconds;
     trained_samples += epoch_samples;
 
-    evaluation = Evaluate(module, built.task, data.test_x, data.test_y, settings.eval_batch_size);
-    double seen = static_cast<double>(std::max<int64_t>(progress.epoch_seen, 1));
-    sink.LogMetric("train_loss_epoch", progress.epoch_loss_sum / seen, progress.global_step);
+    MLFORGE_ASSIGN_OR_RETURN(evaluation, Evaluate(module, built.task, data.test_x, data.test_y,
+                                                  settings.eval_batch_size, group));
+    // The epoch's training figures over every rank's shard.
+    double epoch_loss_sum = progress.epoch_loss_sum;
+    double epoch_correct = static_cast<double>(progress.epoch_correct);
+    double epoch_seen = static_cast<double>(progress.epoch_seen);
+    if (group != nullptr) {
+      std::vector<torch::Tensor> sums = {
+          torch::tensor({epoch_loss_sum, epoch_correct, epoch_seen}, torch::kFloat64)};
+      MLFORGE_RETURN_IF_ERROR(group->AllReduceSum(sums).WithContext("reducing epoch metrics"));
+      epoch_loss_sum = sums[0][0].item<double>();
+      epoch_correct = sums[0][1].item<double>();
+      epoch_seen = sums[0][2].item<double>();
+    }
+    double seen = std::max(epoch_seen, 1.0);
+    sink.LogMetric("train_loss_epoch", epoch_loss_sum / seen, progress.global_step);
     sink.LogMetric("val_loss", evaluation.loss, progress.global_step);
     if (built.task == models::Task::kClassification) {
-      sink.LogMetric("train_accuracy", static_cast<double>(progress.epoch_correct) / seen,
-                     progress.global_step);
+      sink.LogMetric("train_accuracy", epoch_correct / seen, progress.global_step);
       sink.LogMetric("val_accuracy", evaluation.accuracy, progress.global_step);
     }
-    double rate = epoch_seconds > 0 ? static_cast<double>(epoch_samples) / epoch_seconds : 0;
+    // Every rank trains the same number of samples, so the group's rate is
+    // this rank's times the world size.
+    double rate =
+        epoch_seconds > 0 ? static_cast<double>(epoch_samples) * world_size / epoch_seconds : 0;
     sink.LogMetric("samples_per_second", rate, progress.global_step);
+    if (group != nullptr) {
+      // Each rank's own rate, so a slow worker shows in rank 0's metrics.
+      std::vector<torch::Tensor> rates = {torch::zeros({world_size}, torch::kFloat64)};
+      rates[0][rank] = epoch_seconds > 0 ? static_cast<double>(epoch_samples) / epoch_seconds : 0;
+      MLFORGE_RETURN_IF_ERROR(group->AllReduceSum(rates).WithContext("gathering per-rank rates"));
+      for (int other = 0; other < world_size; ++other) {
+        sink.LogMetric(fmt::format("samples_per_second_rank_{}", other),
+                       rates[0][other].item<double>(), progress.global_step);
+      }
+    }
     sink.LogMetric("epoch", static_cast<double>(epoch + 1), progress.global_step);
     spdlog::info(
         "epoch {}/{}: train loss {:.4f}, val loss {:.4f}, val accuracy {:.4f} ({:.1f} s, "
         "{:.0f} samples/s)",
-        epoch + 1, settings.epochs, progress.epoch_loss_sum / seen, evaluation.loss,
-        evaluation.accuracy, epoch_seconds, rate);
+        epoch + 1, settings.epochs, epoch_loss_sum / seen, evaluation.loss, evaluation.accuracy,
+        epoch_seconds, rate);
 
     progress.epoch = epoch + 1;
     progress.batch_in_epoch = 0;
     progress.best_val_accuracy = std::max(progress.best_val_accuracy, evaluation.accuracy);
-    MLFORGE_RETURN_IF_ERROR(SaveCheckpoint(checkpoint_path, module, *optimizer, progress));
+    MLFORGE_RETURN_IF_ERROR(save_checkpoint());
   }
   if (progress.epoch_seen == 0 && settings.epochs > 0 && trained_samples == 0) {
     // Resumed after the last epoch finished: report the final weights.
-    evaluation = Evaluate(module, built.task, data.test_x, data.test_y, settings.eval_batch_size);
+    MLFORGE_ASSIGN_OR_RETURN(evaluation, Evaluate(module, built.task, data.test_x, data.test_y,
+                                                  settings.eval_batch_size, group));
   }
 
   result.val_loss = evaluation.loss;
@@ -450,8 +535,9 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   result.epochs = settings.epochs;
   result.train_seconds = train_seconds;
   result.samples_per_second =
-      train_seconds > 0 ? static_cast<double>(trained_samples) / train_seconds : 0;
+      train_seconds > 0 ? static_cast<double>(trained_samples) * world_size / train_seconds : 0;
   result.model_dir = options.run_dir / "model";
+  if (!chief) return result;
   MLFORGE_RETURN_IF_ERROR(models::WritePackage(result.model_dir, module,
                                                DescribePackage(data, built, num_outputs, run_id)));
   nlohmann::json summary = {{"run_id", run_id},

@@ -21,6 +21,10 @@
 #include "core/status.h"
 #include "train/metrics_sink.h"
 
+namespace mlforge::dist {
+class ProcessGroup;
+}
+
 namespace mlforge::train {
 
 struct RunOptions {
@@ -33,6 +37,9 @@ struct RunOptions {
   std::string run_id;
   // Continue from run_dir/checkpoint.pt instead of starting over.
   bool resume = false;
+  // With `resume`: start over instead of failing when there is no checkpoint
+  // yet (a group restarted before its first checkpoint).
+  bool resume_optional = false;
   // Intra-op threads; 0 means train.threads from the config, else all cores.
   int threads = 0;
   // Redraw a progress line (a terminal) instead of logging lines.
@@ -41,6 +48,21 @@ struct RunOptions {
   // current step and Train returns Unavailable; --resume continues it.
   // Borrowed; must outlive the call.
   const std::atomic<bool>* stop_requested = nullptr;
+  // Data-parallel training (strategy ddp) over this group when it has more
+  // than one rank; borrowed, must outlive the call. Every rank calls Train
+  // with the same config. Rank 0 broadcasts the initial (or resumed) state,
+  // each rank trains on its shard of every epoch with the gradients averaged
+  // over the ranks, and epoch and evaluation metrics are reduced over the
+  // ranks. Only rank 0 writes config.yaml, checkpoints, the model package and
+  // the summary; every rank reads the checkpoint on resume (run_dir must be
+  // on storage the ranks share). The sink of other ranks should discard.
+  dist::ProcessGroup* group = nullptr;
+  // Training processes on this host, which share its cores (see threads.h).
+  int processes_per_host = 1;
+  // BLAS threads; 0 means the rule of threads.h.
+  int blas_threads = 0;
+  // Gradient bucket size for the group, in bytes; 0 means the default (1 MiB).
+  int64_t bucket_bytes = 0;
 };
 
 struct TrainResult {
@@ -48,8 +70,8 @@ struct TrainResult {
   double val_accuracy = 0;  // classification only
   int64_t global_step = 0;
   int64_t epochs = 0;
-  double train_seconds = 0;  // time spent in training steps
-  double samples_per_second = 0;
+  double train_seconds = 0;         // time spent in training steps
+  double samples_per_second = 0;    // over all ranks
   std::filesystem::path model_dir;  // the written model package
 };
 
