@@ -1,0 +1,184 @@
+// PostgreSQL-specific behaviour on a real server (the "postgres" CTest
+// fixture): URI forms and password redaction, placeholder numbering, the
+// pool surviving killed connections, concurrent writers, and migrations
+// that run once. The shared semantics are in store_conformance_test.cc.
+
+#include "tracking/postgres/postgres_store.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tracking/postgres/postgres_connection.h"
+#include "tracking/postgres/postgres_uri.h"
+#include "tracking/testing/postgres_test_database.h"
+#include "tracking/testing/temp_dir.h"
+
+namespace mlforge::tracking {
+namespace {
+
+using testing::ScopedTempDir;
+
+std::string UriOrFail(const ScopedTempDir& folder) {
+  auto uri = testing::TestPostgresUriFor(folder.path());
+  EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+  return uri.ok() ? *uri : std::string();
+}
+
+TEST(PostgresUriTest, AcceptsMlflowForms) {
+  EXPECT_TRUE(postgres::IsPostgresUri("postgresql://u:p@h:5432/db"));
+  EXPECT_TRUE(postgres::IsPostgresUri("postgres://u@h/db"));
+  EXPECT_TRUE(postgres::IsPostgresUri("postgresql+psycopg2://u:p@h/db?sslmode=require"));
+  EXPECT_FALSE(postgres::IsPostgresUri("sqlite:///x.db"));
+  EXPECT_EQ(*postgres::ToLibpqUri("postgresql+psycopg2://u:p@h/db?sslmode=require"),
+            "postgresql://u:p@h/db?sslmode=require");
+  EXPECT_EQ(*postgres::ToLibpqUri("postgres://u@h/db"), "postgresql://u@h/db");
+  EXPECT_FALSE(postgres::ToLibpqUri("mysql://h/db").ok());
+}
+
+TEST(PostgresUriTest, RedactsPasswords) {
+  EXPECT_EQ(postgres::RedactPassword("postgresql://mlflow:s3cret@db:5432/mlflow"),
+            "postgresql://mlflow:***@db:5432/mlflow");
+  EXPECT_EQ(postgres::RedactPassword("postgres://u:p%40ss@h/db?sslmode=require&password=x"),
+            "postgres://u:***@h/db?sslmode=require&password=***");
+  EXPECT_EQ(postgres::RedactPassword("postgresql://u@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(postgres::RedactPassword("/path/mlflow.db"), "/path/mlflow.db");
+}
+
+TEST(PostgresUriTest, NumbersPlaceholdersOutsideQuotes) {
+  EXPECT_EQ(postgres::NumberPlaceholders("SELECT ? , '?', \"a?\", ? -- ?\n, ?"),
+            "SELECT $1 , '?', \"a?\", $2 -- ?\n, $3");
+}
+
+TEST(PostgresStoreTest, WrongPasswordIsUnavailableAndRedacted) {
+  auto base = testing::TestPostgresUri();
+  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  std::string wrong = *base;
+  size_t at = wrong.find('@');
+  size_t colon = wrong.rfind(':', at);
+  wrong.replace(colon + 1, at - colon - 1, "not-the-password");
+  auto store = PostgresStore::Open(wrong, "/a");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), core::StatusCode::kUnavailable);
+  EXPECT_EQ(store.status().message().find("not-the-password"), std::string::npos)
+      << store.status().message();
+  EXPECT_NE(store.status().message().find("***"), std::string::npos) << store.status().message();
+}
+
+TEST(PostgresStoreTest, MigrationsRunOnceAcrossReopens) {
+  ScopedTempDir folder;
+  std::string uri = UriOrFail(folder);
+  std::string id;
+  {
+    auto store = PostgresStore::Open(uri, "/artifacts");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto created = (*store)->CreateExperiment("kept", "", {});
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    id = *created;
+  }
+  // Several openers at once: the advisory lock lets one migrate.
+  std::vector<std::thread> openers;
+  std::atomic<int> failures{0};
+  for (int index = 0; index < 4; ++index) {
+    openers.emplace_back([&] {
+      if (!PostgresStore::Open(uri, "/elsewhere").ok()) ++failures;
+    });
+  }
+  for (std::thread& opener : openers) opener.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto store = PostgresStore::Open(uri, "/elsewhere");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->GetExperiment(id)->name, "kept");
+  // The Default experiment keeps its first artifact root.
+  EXPECT_EQ((*store)->GetExperiment("0")->artifact_location, "/artifacts/0");
+  auto pool = postgres::ConnectionPool::Open(uri, {});
+  ASSERT_TRUE(pool.ok());
+  int64_t version = 0;
+  int64_t rows = 0;
+  ASSERT_TRUE((*pool)
+                  ->Read([&](sql::Connection& connection) -> core::Status {
+                    MLFORGE_ASSIGN_OR_RETURN(
+                        sql::Statement select,
+                        connection.Prepare("SELECT MAX(version), COUNT(*) FROM schema_version"));
+                    MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
+                    if (row) {
+                      version = select.ColumnInt(0);
+                      rows = select.ColumnInt(1);
+                    }
+                    return core::Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(version, PostgresStore::LatestSchemaVersion());
+  EXPECT_EQ(rows, 1);
+}
+
+TEST(PostgresStoreTest, PoolReconnectsAfterBackendsAreKilled) {
+  ScopedTempDir folder;
+  std::string uri = UriOrFail(folder);
+  auto store = PostgresStore::Open(uri, "/a");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto run = (*store)->CreateRun("0", "me", 1, {}, "");
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  // Kill every other backend on the server, which includes the store's
+  // idle pooled connections.
+  ASSERT_TRUE(testing::ExecOnTestServer(*testing::TestPostgresUri(),
+                                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE pid <> pg_backend_pid() AND datname = "
+                                        "current_database()")
+                  .ok());
+  Metric metric{"loss", 0.5, 10, 1};
+  ASSERT_TRUE((*store)->LogMetric(run->info.run_id, metric).ok());
+  auto fetched = (*store)->GetRun(run->info.run_id);
+  ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+  ASSERT_EQ(fetched->data.metrics.size(), 1u);
+  EXPECT_EQ(fetched->data.metrics[0].value, 0.5);
+}
+
+TEST(PostgresStoreTest, ConcurrentWritersKeepEveryWriteAndUniqueIds) {
+  ScopedTempDir folder;
+  std::string uri = UriOrFail(folder);
+  auto store = PostgresStore::Open(uri, "/a");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto run = (*store)->CreateRun("0", "me", 1, {}, "");
+  ASSERT_TRUE(run.ok());
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 10;
+  std::vector<std::thread> writers;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::atomic<int> failures{0};
+  for (int thread = 0; thread < kThreads; ++thread) {
+    writers.emplace_back([&, thread] {
+      for (int index = 0; index < kPerThread; ++index) {
+        std::string key = "k" + std::to_string(thread) + "_" + std::to_string(index);
+        auto created = (*store)->CreateExperiment("e" + key, "", {});
+        if (!created.ok()) {
+          ++failures;
+          continue;
+        }
+        ids[thread].push_back(*created);
+        Metric metric{"shared", static_cast<double>(index), 1000 + index, thread * 100 + index};
+        if (!(*store)->LogBatch(run->info.run_id, {metric}, {Param{key, "v"}}, {}).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::set<std::string> unique;
+  for (const auto& list : ids) unique.insert(list.begin(), list.end());
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kThreads * kPerThread));
+  auto fetched = (*store)->GetRun(run->info.run_id);
+  ASSERT_TRUE(fetched.ok());
+  EXPECT_EQ(fetched->data.params.size(), static_cast<size_t>(kThreads * kPerThread));
+  auto history = (*store)->GetMetricHistory(run->info.run_id, "shared", 10000, "");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  EXPECT_EQ(history->metrics.size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+}  // namespace
+}  // namespace mlforge::tracking
