@@ -11,10 +11,12 @@
 #include "cli/commands.h"
 #include "net/http_server.h"
 #include "net/router.h"
+#include "registry/postgres/postgres_registry_store.h"
 #include "registry/rest/registry_handler.h"
 #include "registry/sqlite/sqlite_registry_store.h"
 #include "tracking/artifacts/artifact_handler.h"
 #include "tracking/artifacts/local/local_artifact_store.h"
+#include "tracking/postgres/postgres_uri.h"
 #include "tracking/rest/mlflow_handler.h"
 #include "tracking/store_factory.h"
 
@@ -54,9 +56,11 @@ void AddServerCommand(CLI::App& app) {
     const std::string uri = flags->backend_store_uri.empty()
                                 ? "sqlite:///" + (Home() / "mlruns.db").string()
                                 : flags->backend_store_uri;
-    if (uri.rfind("sqlite:", 0) != 0 && uri.find("://") != std::string::npos) {
-      throw CLI::RuntimeError(
-          Fail("--backend-store-uri " + uri + ": only sqlite:///PATH is supported so far"));
+    const bool postgres = tracking::postgres::IsPostgresUri(uri);
+    if (!postgres && uri.rfind("sqlite:", 0) != 0 && uri.find("://") != std::string::npos) {
+      throw CLI::RuntimeError(Fail("--backend-store-uri " +
+                                   tracking::postgres::RedactPassword(uri) +
+                                   ": use sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB"));
     }
     const std::filesystem::path artifacts =
         flags->artifacts_destination.empty() ? Home() / "artifacts"
@@ -67,7 +71,9 @@ void AddServerCommand(CLI::App& app) {
     if (!store.ok()) throw CLI::RuntimeError(Fail(store.status().message()));
     auto artifact_store = tracking::LocalArtifactStore::Open(artifacts);
     if (!artifact_store.ok()) throw CLI::RuntimeError(Fail(artifact_store.status().message()));
-    auto registry_store = registry::SqliteRegistryStore::Open(SqlitePath(uri));
+    // The registry lives in the same database as the tracking store.
+    auto registry_store = postgres ? registry::OpenPostgresRegistryStore(uri)
+                                   : registry::SqliteRegistryStore::Open(SqlitePath(uri));
     if (!registry_store.ok()) throw CLI::RuntimeError(Fail(registry_store.status().message()));
 
     net::Router router;
@@ -92,7 +98,8 @@ void AddServerCommand(CLI::App& app) {
     auto started = net::HttpServer::Start(options, std::move(router));
     if (!started.ok()) throw CLI::RuntimeError(Fail(started.status().message()));
     std::printf("mlforge server listening on http://%s\n  store: %s\n  artifacts: %s\n",
-                (*started)->address().c_str(), uri.c_str(), artifacts.c_str());
+                (*started)->address().c_str(), tracking::postgres::RedactPassword(uri).c_str(),
+                artifacts.c_str());
     if (flags->host != "127.0.0.1" && flags->host != "localhost" && flags->host != "::1") {
       std::fprintf(stderr,
                    "warning: listening beyond loopback without authentication; anyone who can "
