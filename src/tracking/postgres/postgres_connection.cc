@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <random>
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -334,7 +336,12 @@ core::Status ConnectionPool::RunTransaction(
     if (healthy && mode == Mode::kWrite && IsRetryable(sqlstate) &&
         conflicts < options_.max_write_retries) {
       ++conflicts;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1 + conflicts * 2));
+      // A random pause, growing with each conflict, so the writers that
+      // collided do not collide again in lockstep.
+      thread_local std::minstd_rand jitter(std::random_device{}());
+      int ceiling_ms = std::min(2 << std::min(conflicts, 5), 64);
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(1 + static_cast<int>(jitter() % ceiling_ms)));
       continue;
     }
     return status;

@@ -74,8 +74,8 @@ struct PoolOptions {
   // milliseconds. Default 30000.
   int acquire_timeout_ms = 30000;
   // How many times a write transaction is run again after a serialization
-  // failure, deadlock or unique-key race with another writer. Default 20.
-  int max_write_retries = 20;
+  // failure, deadlock or unique-key race with another writer. Default 50.
+  int max_write_retries = 50;
 };
 
 // A bounded pool of connections to one database. Write runs its body in a

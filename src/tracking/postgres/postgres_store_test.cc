@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -118,24 +119,33 @@ TEST(PostgresStoreTest, MigrationsRunOnceAcrossReopens) {
 
 TEST(PostgresStoreTest, PoolReconnectsAfterBackendsAreKilled) {
   ScopedTempDir folder;
-  std::string uri = UriOrFail(folder);
-  auto store = PostgresStore::Open(uri, "/a");
+  // The application name marks this store's connections, so the kill below
+  // spares those of tests running beside this one.
+  std::string uri = UriOrFail(folder) + "&application_name=mlforge_reconnect_test";
+  postgres::PoolOptions options;
+  options.max_connections = 3;
+  auto store = PostgresStore::Open(uri, "/a", options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto run = (*store)->CreateRun("0", "me", 1, {}, "");
   ASSERT_TRUE(run.ok()) << run.status().ToString();
-  // Kill every other backend on the server, which includes the store's
-  // idle pooled connections.
-  ASSERT_TRUE(testing::ExecOnTestServer(*testing::TestPostgresUri(),
-                                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                        "WHERE pid <> pg_backend_pid() AND datname = "
-                                        "current_database()")
-                  .ok());
+  auto kill_pooled = [] {
+    return testing::ExecOnTestServer(*testing::TestPostgresUri(),
+                                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE application_name = 'mlforge_reconnect_test'");
+  };
+  ASSERT_TRUE(kill_pooled().ok());
   Metric metric{"loss", 0.5, 10, 1};
   ASSERT_TRUE((*store)->LogMetric(run->info.run_id, metric).ok());
   auto fetched = (*store)->GetRun(run->info.run_id);
   ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
   ASSERT_EQ(fetched->data.metrics.size(), 1u);
   EXPECT_EQ(fetched->data.metrics[0].value, 0.5);
+  // Again, with every pooled connection dead and reads this time.
+  ASSERT_TRUE(kill_pooled().ok());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto again = (*store)->GetRun(run->info.run_id);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+  }
 }
 
 TEST(PostgresStoreTest, ConcurrentWritersKeepEveryWriteAndUniqueIds) {
@@ -150,25 +160,31 @@ TEST(PostgresStoreTest, ConcurrentWritersKeepEveryWriteAndUniqueIds) {
   std::vector<std::thread> writers;
   std::vector<std::vector<std::string>> ids(kThreads);
   std::atomic<int> failures{0};
+  std::mutex errors_mutex;
+  std::vector<std::string> errors;
+  auto note = [&](const core::Status& status) {
+    ++failures;
+    std::lock_guard<std::mutex> lock(errors_mutex);
+    errors.push_back(status.ToString());
+  };
   for (int thread = 0; thread < kThreads; ++thread) {
     writers.emplace_back([&, thread] {
       for (int index = 0; index < kPerThread; ++index) {
         std::string key = "k" + std::to_string(thread) + "_" + std::to_string(index);
         auto created = (*store)->CreateExperiment("e" + key, "", {});
         if (!created.ok()) {
-          ++failures;
+          note(created.status());
           continue;
         }
         ids[thread].push_back(*created);
         Metric metric{"shared", static_cast<double>(index), 1000 + index, thread * 100 + index};
-        if (!(*store)->LogBatch(run->info.run_id, {metric}, {Param{key, "v"}}, {}).ok()) {
-          ++failures;
-        }
+        core::Status logged = (*store)->LogBatch(run->info.run_id, {metric}, {Param{key, "v"}}, {});
+        if (!logged.ok()) note(logged);
       }
     });
   }
   for (std::thread& writer : writers) writer.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(failures.load(), 0) << (errors.empty() ? "" : errors.front());
   std::set<std::string> unique;
   for (const auto& list : ids) unique.insert(list.begin(), list.end());
   EXPECT_EQ(unique.size(), static_cast<size_t>(kThreads * kPerThread));

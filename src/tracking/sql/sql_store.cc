@@ -1037,7 +1037,7 @@ core::Result<MetricPage> SqlStore::GetMetricHistory(std::string_view run_id,
                            "OFFSET ?"));
     select.Bind(1, run_id)
         .Bind(2, key)
-        .Bind(3, max_results ? static_cast<int64_t>(*max_results) + 1 : int64_t{-1})
+        .Bind(3, max_results ? static_cast<int64_t>(*max_results) + 1 : std::numeric_limits<int64_t>::max())
         .Bind(4, offset);
     while (true) {
       MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
