@@ -40,10 +40,10 @@ core::Result<std::unique_ptr<Store>> OpenStore(std::string_view uri,
     // A tracking server; it owns the artifact root.
     return rest::RestStore::Open(uri);
   }
-  return core::InvalidArgumentError("Unsupported tracking store URI scheme '" +
-                                    std::string(scheme) +
-                                    "'. Supported: sqlite:// (or a bare file path), http:// (a "
-                                    "tracking server) and postgresql:// (postgres://, postgresql+driver://)");
+  return core::InvalidArgumentError(
+      "Unsupported tracking store URI scheme '" + std::string(scheme) +
+      "'. Supported: sqlite:// (or a bare file path), http:// (a "
+      "tracking server) and postgresql:// (postgres://, postgresql+driver://)");
 }
 
 }  // namespace mlforge::tracking

@@ -328,8 +328,9 @@ core::Result<SqlQuery> BuildSearchModelVersions(Dialect dialect, const RegistryF
       query.text += column + " " + std::string(FilterComparatorName(comparison.comparator)) + " ?";
       query.parameters.push_back(std::get<int64_t>(comparison.value));
     } else {
-      AppendStringComparison(dialect, column, comparison.comparator, std::get<std::string>(comparison.value),
-                             &query.text, &query.parameters);
+      AppendStringComparison(dialect, column, comparison.comparator,
+                             std::get<std::string>(comparison.value), &query.text,
+                             &query.parameters);
     }
   }
   static const std::map<std::string, std::string> kOrderColumns = {
@@ -452,8 +453,8 @@ core::Result<RegisteredModel> SqlRegistryStore::GetRegisteredModel(std::string_v
   return model;
 }
 
-core::Result<RegisteredModel> SqlRegistryStore::RenameRegisteredModel(
-    std::string_view name, std::string_view new_name) {
+core::Result<RegisteredModel> SqlRegistryStore::RenameRegisteredModel(std::string_view name,
+                                                                      std::string_view new_name) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(new_name, "new_name"));
   RegisteredModel renamed;
   MLFORGE_RETURN_IF_ERROR(Write([&](Connection& connection) -> core::Status {
@@ -524,8 +525,9 @@ core::Result<RegisteredModelPage> SqlRegistryStore::SearchRegisteredModels(
     clauses.push_back(std::move(parsed_clause));
   }
   MLFORGE_ASSIGN_OR_RETURN(int64_t offset, tracking::DecodePageToken(page_token));
-  MLFORGE_ASSIGN_OR_RETURN(SqlQuery query,
-                           BuildSearchRegisteredModels(pool_->dialect(), parsed, clauses, max_results + 1, offset));
+  MLFORGE_ASSIGN_OR_RETURN(
+      SqlQuery query,
+      BuildSearchRegisteredModels(pool_->dialect(), parsed, clauses, max_results + 1, offset));
   RegisteredModelPage page;
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ids, SelectIds(connection, query));
@@ -563,7 +565,7 @@ core::Result<std::vector<ModelVersion>> SqlRegistryStore::GetLatestVersions(
 }
 
 core::Status SqlRegistryStore::SetRegisteredModelTag(std::string_view name,
-                                                        const RegisteredModelTag& tag) {
+                                                     const RegisteredModelTag& tag) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   MLFORGE_RETURN_IF_ERROR(ValidateRegistryTag(tag.key, tag.value));
   return Write([&](Connection& connection) -> core::Status {
@@ -579,7 +581,7 @@ core::Status SqlRegistryStore::SetRegisteredModelTag(std::string_view name,
 }
 
 core::Status SqlRegistryStore::DeleteRegisteredModelTag(std::string_view name,
-                                                           std::string_view key) {
+                                                        std::string_view key) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   MLFORGE_RETURN_IF_ERROR(ValidateRegistryTagKey(key));
   return Write([&](Connection& connection) -> core::Status {
@@ -595,7 +597,7 @@ core::Status SqlRegistryStore::DeleteRegisteredModelTag(std::string_view name,
 // ---- aliases ---------------------------------------------------------------------
 
 core::Status SqlRegistryStore::SetRegisteredModelAlias(std::string_view name,
-                                                          std::string_view alias, int64_t version) {
+                                                       std::string_view alias, int64_t version) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   MLFORGE_RETURN_IF_ERROR(ValidateAliasName(alias));
   return Write([&](Connection& connection) -> core::Status {
@@ -611,7 +613,7 @@ core::Status SqlRegistryStore::SetRegisteredModelAlias(std::string_view name,
 }
 
 core::Status SqlRegistryStore::DeleteRegisteredModelAlias(std::string_view name,
-                                                             std::string_view alias) {
+                                                          std::string_view alias) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   MLFORGE_RETURN_IF_ERROR(ValidateAliasName(alias));
   return Write([&](Connection& connection) -> core::Status {
@@ -626,7 +628,7 @@ core::Status SqlRegistryStore::DeleteRegisteredModelAlias(std::string_view name,
 }
 
 core::Result<ModelVersion> SqlRegistryStore::GetModelVersionByAlias(std::string_view name,
-                                                                       std::string_view alias) {
+                                                                    std::string_view alias) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   MLFORGE_RETURN_IF_ERROR(ValidateAliasName(alias));
   ModelVersion found_version;
@@ -709,7 +711,7 @@ core::Result<ModelVersion> SqlRegistryStore::CreateModelVersion(
 }
 
 core::Result<ModelVersion> SqlRegistryStore::GetModelVersion(std::string_view name,
-                                                                int64_t version) {
+                                                             int64_t version) {
   ModelVersion model_version;
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(int64_t model_id, FindLiveVersion(connection, name, version));
@@ -720,8 +722,8 @@ core::Result<ModelVersion> SqlRegistryStore::GetModelVersion(std::string_view na
 }
 
 core::Result<ModelVersion> SqlRegistryStore::UpdateModelVersion(std::string_view name,
-                                                                   int64_t version,
-                                                                   std::string_view description) {
+                                                                int64_t version,
+                                                                std::string_view description) {
   ModelVersion updated;
   MLFORGE_RETURN_IF_ERROR(Write([&](Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(int64_t model_id, FindLiveVersion(connection, name, version));
@@ -819,8 +821,9 @@ core::Result<ModelVersionPage> SqlRegistryStore::SearchModelVersions(
     clauses.push_back(std::move(parsed_clause));
   }
   MLFORGE_ASSIGN_OR_RETURN(int64_t offset, tracking::DecodePageToken(page_token));
-  MLFORGE_ASSIGN_OR_RETURN(SqlQuery query,
-                           BuildSearchModelVersions(pool_->dialect(), parsed, clauses, max_results + 1, offset));
+  MLFORGE_ASSIGN_OR_RETURN(
+      SqlQuery query,
+      BuildSearchModelVersions(pool_->dialect(), parsed, clauses, max_results + 1, offset));
   ModelVersionPage page;
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
     std::vector<std::pair<int64_t, int64_t>> keys;
@@ -848,13 +851,13 @@ core::Result<ModelVersionPage> SqlRegistryStore::SearchModelVersions(
 }
 
 core::Result<std::string> SqlRegistryStore::GetModelVersionDownloadUri(std::string_view name,
-                                                                          int64_t version) {
+                                                                       int64_t version) {
   MLFORGE_ASSIGN_OR_RETURN(ModelVersion model_version, GetModelVersion(name, version));
   return model_version.source;
 }
 
 core::Status SqlRegistryStore::SetModelVersionTag(std::string_view name, int64_t version,
-                                                     const ModelVersionTag& tag) {
+                                                  const ModelVersionTag& tag) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   MLFORGE_RETURN_IF_ERROR(ValidateRegistryTag(tag.key, tag.value));
   return Write([&](Connection& connection) -> core::Status {
@@ -870,7 +873,7 @@ core::Status SqlRegistryStore::SetModelVersionTag(std::string_view name, int64_t
 }
 
 core::Status SqlRegistryStore::DeleteModelVersionTag(std::string_view name, int64_t version,
-                                                        std::string_view key) {
+                                                     std::string_view key) {
   MLFORGE_RETURN_IF_ERROR(ValidateModelName(name));
   MLFORGE_RETURN_IF_ERROR(ValidateRegistryTagKey(key));
   return Write([&](Connection& connection) -> core::Status {

@@ -2,13 +2,13 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <random>
-#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -25,8 +25,8 @@ constexpr Oid kFloat8Oid = 701;
 
 // SQLSTATEs after which a write transaction is worth running again.
 bool IsRetryable(const std::string& sqlstate) {
-  return sqlstate == "40001"     // serialization_failure
-         || sqlstate == "40P01"  // deadlock_detected
+  return sqlstate == "40001"      // serialization_failure
+         || sqlstate == "40P01"   // deadlock_detected
          || sqlstate == "23505";  // unique_violation: another writer took the key first
 }
 
@@ -210,7 +210,8 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& li
   }
   std::unique_ptr<Connection> connection(new Connection(raw));
   // Keep server notices (e.g. "relation already exists, skipping") off stderr.
-  PQsetNoticeProcessor(raw, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
   MLFORGE_RETURN_IF_ERROR(
       connection->Exec("SET client_encoding = 'UTF8'; SET standard_conforming_strings = on"));
   return connection;
@@ -255,8 +256,7 @@ core::Result<std::unique_ptr<ConnectionPool>> ConnectionPool::Open(std::string_v
   return pool;
 }
 
-ConnectionPool::ConnectionPool(std::string libpq_uri, std::string display_uri,
-                               PoolOptions options)
+ConnectionPool::ConnectionPool(std::string libpq_uri, std::string display_uri, PoolOptions options)
     : libpq_uri_(std::move(libpq_uri)), display_uri_(std::move(display_uri)), options_(options) {}
 
 ConnectionPool::~ConnectionPool() = default;
@@ -264,14 +264,14 @@ ConnectionPool::~ConnectionPool() = default;
 core::Result<std::unique_ptr<Connection>> ConnectionPool::Acquire() {
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    bool ready = released_.wait_for(lock, std::chrono::milliseconds(options_.acquire_timeout_ms),
-                                    [this] { return !idle_.empty() || open_ < options_.max_connections; });
+    bool ready =
+        released_.wait_for(lock, std::chrono::milliseconds(options_.acquire_timeout_ms),
+                           [this] { return !idle_.empty() || open_ < options_.max_connections; });
     if (!ready) {
-      return core::UnavailableError("All " + std::to_string(options_.max_connections) +
-                                    " PostgreSQL connections to " + display_uri_ +
-                                    " stayed busy for " +
-                                    std::to_string(options_.acquire_timeout_ms) +
-                                    " ms; retry the request");
+      return core::UnavailableError(
+          "All " + std::to_string(options_.max_connections) + " PostgreSQL connections to " +
+          display_uri_ + " stayed busy for " + std::to_string(options_.acquire_timeout_ms) +
+          " ms; retry the request");
     }
     if (!idle_.empty()) {
       std::unique_ptr<Connection> connection = std::move(idle_.back());

@@ -9,8 +9,9 @@ namespace {
 
 // Appends "<column> <op> ?" (or the LIKE function, or an IN list) for a
 // comparison whose value is a string, number or list.
-core::Status AppendValueCondition(Dialect dialect, std::string_view column, const Comparison& comparison,
-                                  std::string* text, std::vector<SqlValue>* parameters) {
+core::Status AppendValueCondition(Dialect dialect, std::string_view column,
+                                  const Comparison& comparison, std::string* text,
+                                  std::vector<SqlValue>* parameters) {
   auto bind_scalar = [&]() -> core::Status {
     if (const auto* number = std::get_if<double>(&comparison.value)) {
       parameters->push_back(*number);
@@ -86,9 +87,10 @@ std::string_view ExperimentColumn(std::string_view attribute) {
 
 // "EXISTS (SELECT 1 FROM <table> x WHERE x.<owner> = <owner column> AND
 // x.key = ? [AND <condition on x.value>])" and the NOT EXISTS form for IS NULL.
-core::Status AppendKeyedCondition(Dialect dialect, std::string_view table, std::string_view owner_column,
-                                  std::string_view outer_column, const Comparison& comparison,
-                                  std::string* text, std::vector<SqlValue>* parameters) {
+core::Status AppendKeyedCondition(Dialect dialect, std::string_view table,
+                                  std::string_view owner_column, std::string_view outer_column,
+                                  const Comparison& comparison, std::string* text,
+                                  std::vector<SqlValue>* parameters) {
   bool is_null = comparison.comparator == Comparator::kIsNull;
   *text += is_null ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ";
   *text += std::string(table) + " x WHERE x." + std::string(owner_column) + " = " +
@@ -106,8 +108,8 @@ core::Status AppendMetricCondition(Dialect dialect, const Comparison& comparison
                                    std::vector<SqlValue>* parameters) {
   if (comparison.comparator == Comparator::kIsNull ||
       comparison.comparator == Comparator::kIsNotNull) {
-    return AppendKeyedCondition(dialect, "latest_metrics", "run_uuid", "r.run_uuid", comparison, text,
-                                parameters);
+    return AppendKeyedCondition(dialect, "latest_metrics", "run_uuid", "r.run_uuid", comparison,
+                                text, parameters);
   }
   *text += "EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_uuid = r.run_uuid AND x.key = ?";
   parameters->push_back(comparison.key);
@@ -124,8 +126,8 @@ core::Status AppendMetricCondition(Dialect dialect, const Comparison& comparison
   return core::Status::Ok();
 }
 
-core::Status AppendDatasetCondition(Dialect dialect, const Comparison& comparison, std::string* text,
-                                    std::vector<SqlValue>* parameters) {
+core::Status AppendDatasetCondition(Dialect dialect, const Comparison& comparison,
+                                    std::string* text, std::vector<SqlValue>* parameters) {
   if (comparison.key == "context") {
     *text +=
         "EXISTS (SELECT 1 FROM inputs i JOIN input_tags t ON t.input_uuid = i.input_uuid "
@@ -215,7 +217,8 @@ core::Status AppendLoggedModelMetricCondition(Dialect dialect, const Comparison&
 
 }  // namespace
 
-core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect, const std::vector<int64_t>& experiment_ids,
+core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect,
+                                            const std::vector<int64_t>& experiment_ids,
                                             const RunFilter& filter, ViewType view_type,
                                             const std::vector<OrderBy>& order_by, int64_t limit,
                                             int64_t offset) {
@@ -278,15 +281,16 @@ core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect, const std::vector<i
     where += " AND ";
     switch (comparison.entity) {
       case FilterEntity::kMetric:
-        MLFORGE_RETURN_IF_ERROR(AppendMetricCondition(dialect, comparison, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(
+            AppendMetricCondition(dialect, comparison, &where, &where_parameters));
         break;
       case FilterEntity::kParam:
-        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "params", "run_uuid", "r.run_uuid", comparison,
-                                                     &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "params", "run_uuid", "r.run_uuid",
+                                                     comparison, &where, &where_parameters));
         break;
       case FilterEntity::kTag:
-        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "tags", "run_uuid", "r.run_uuid", comparison,
-                                                     &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "tags", "run_uuid", "r.run_uuid",
+                                                     comparison, &where, &where_parameters));
         break;
       case FilterEntity::kAttribute: {
         std::string_view column = RunColumn(comparison.key);
@@ -298,7 +302,8 @@ core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect, const std::vector<i
         break;
       }
       case FilterEntity::kDataset:
-        MLFORGE_RETURN_IF_ERROR(AppendDatasetCondition(dialect, comparison, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(
+            AppendDatasetCondition(dialect, comparison, &where, &where_parameters));
         break;
     }
   }
@@ -313,7 +318,8 @@ core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect, const std::vector<i
   return query;
 }
 
-core::Result<SqlQuery> BuildSearchExperimentsQuery(Dialect dialect, const RunFilter& filter, ViewType view_type,
+core::Result<SqlQuery> BuildSearchExperimentsQuery(Dialect dialect, const RunFilter& filter,
+                                                   ViewType view_type,
                                                    const std::vector<OrderBy>& order_by,
                                                    int64_t limit, int64_t offset) {
   std::string where = "e." + std::string(StagesClause(view_type));
@@ -321,8 +327,9 @@ core::Result<SqlQuery> BuildSearchExperimentsQuery(Dialect dialect, const RunFil
   for (const Comparison& comparison : filter.comparisons) {
     where += " AND ";
     if (comparison.entity == FilterEntity::kTag) {
-      MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, 
-          "experiment_tags", "experiment_id", "e.experiment_id", comparison, &where, &parameters));
+      MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "experiment_tags", "experiment_id",
+                                                   "e.experiment_id", comparison, &where,
+                                                   &parameters));
       continue;
     }
     std::string_view column = ExperimentColumn(comparison.key);
@@ -354,8 +361,8 @@ core::Result<SqlQuery> BuildSearchExperimentsQuery(Dialect dialect, const RunFil
   return query;
 }
 
-core::Result<SqlQuery> BuildSearchLoggedModelsQuery(Dialect dialect, 
-    const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
+core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
+    Dialect dialect, const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
     const std::vector<LoggedModelDatasetFilter>& datasets,
     const std::vector<LoggedModelOrder>& order_by, int64_t limit, int64_t offset) {
   std::string joins;
@@ -415,8 +422,8 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(Dialect dialect,
     switch (comparison.entity) {
       case FilterEntity::kMetric:
         has_metric_comparison = true;
-        MLFORGE_RETURN_IF_ERROR(
-            AppendLoggedModelMetricCondition(dialect, comparison, datasets, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendLoggedModelMetricCondition(dialect, comparison, datasets,
+                                                                 &where, &where_parameters));
         break;
       case FilterEntity::kParam:
         MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "logged_model_params", "model_id",
@@ -424,8 +431,9 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(Dialect dialect,
                                                      &where_parameters));
         break;
       case FilterEntity::kTag:
-        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "logged_model_tags", "model_id", "m.model_id",
-                                                     comparison, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "logged_model_tags", "model_id",
+                                                     "m.model_id", comparison, &where,
+                                                     &where_parameters));
         break;
       case FilterEntity::kAttribute: {
         std::string_view column = LoggedModelColumn(comparison.key);

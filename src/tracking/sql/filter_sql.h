@@ -22,14 +22,16 @@ namespace mlforge::tracking::sql {
 // SELECT r.run_uuid of one page of runs: in `experiment_ids`, in the
 // lifecycle stages of `view_type`, matching `filter`, ordered by `order_by`
 // then start_time DESC, run_uuid ASC; LIMIT `limit` OFFSET `offset`.
-core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect, const std::vector<int64_t>& experiment_ids,
+core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect,
+                                            const std::vector<int64_t>& experiment_ids,
                                             const RunFilter& filter, ViewType view_type,
                                             const std::vector<OrderBy>& order_by, int64_t limit,
                                             int64_t offset);
 
 // SELECT e.experiment_id of one page of experiments, ordered by `order_by`
 // (default creation_time DESC) then experiment_id ASC.
-core::Result<SqlQuery> BuildSearchExperimentsQuery(Dialect dialect, const RunFilter& filter, ViewType view_type,
+core::Result<SqlQuery> BuildSearchExperimentsQuery(Dialect dialect, const RunFilter& filter,
+                                                   ViewType view_type,
                                                    const std::vector<OrderBy>& order_by,
                                                    int64_t limit, int64_t offset);
 
@@ -45,8 +47,8 @@ struct LoggedModelOrder {
 // matching `filter` (restricted to metrics on `datasets` when given), ordered
 // by `order_by`, then creation_timestamp_ms DESC, model_id ASC; LIMIT
 // `limit` OFFSET `offset`. Semantics: Store::SearchLoggedModels.
-core::Result<SqlQuery> BuildSearchLoggedModelsQuery(Dialect dialect, 
-    const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
+core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
+    Dialect dialect, const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
     const std::vector<LoggedModelDatasetFilter>& datasets,
     const std::vector<LoggedModelOrder>& order_by, int64_t limit, int64_t offset);
 

@@ -567,8 +567,8 @@ core::Status SqlStore::Read(const std::function<core::Status(Connection&)>& body
 // ---- experiments -------------------------------------------------------------------
 
 core::Result<std::string> SqlStore::CreateExperiment(std::string_view name,
-                                                        std::string_view artifact_location,
-                                                        const std::vector<ExperimentTag>& tags) {
+                                                     std::string_view artifact_location,
+                                                     const std::vector<ExperimentTag>& tags) {
   MLFORGE_RETURN_IF_ERROR(ValidateExperimentName(name));
   for (const ExperimentTag& tag : tags) MLFORGE_RETURN_IF_ERROR(ValidateExperimentTag(tag));
   if (artifact_location.starts_with("runs:")) {
@@ -652,9 +652,10 @@ core::Result<Experiment> SqlStore::GetExperimentByName(std::string_view name) {
   return experiment;
 }
 
-core::Result<ExperimentPage> SqlStore::SearchExperiments(
-    ViewType view_type, int max_results, std::string_view filter,
-    const std::vector<std::string>& order_by, std::string_view page_token) {
+core::Result<ExperimentPage> SqlStore::SearchExperiments(ViewType view_type, int max_results,
+                                                         std::string_view filter,
+                                                         const std::vector<std::string>& order_by,
+                                                         std::string_view page_token) {
   MLFORGE_RETURN_IF_ERROR(
       ValidateMaxResults(max_results, kMaxExperimentsPerPage, "SearchExperiments"));
   MLFORGE_ASSIGN_OR_RETURN(int64_t offset, DecodePageToken(page_token));
@@ -665,8 +666,8 @@ core::Result<ExperimentPage> SqlStore::SearchExperiments(
     parsed_order.push_back(std::move(one));
   }
   MLFORGE_ASSIGN_OR_RETURN(sql::SqlQuery query,
-                           sql::BuildSearchExperimentsQuery(pool_->dialect(), 
-                               parsed, view_type, parsed_order, max_results + 1, offset));
+                           sql::BuildSearchExperimentsQuery(pool_->dialect(), parsed, view_type,
+                                                            parsed_order, max_results + 1, offset));
   ExperimentPage page;
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(std::vector<int64_t> ids, SelectIds(connection, query));
@@ -684,8 +685,7 @@ core::Result<ExperimentPage> SqlStore::SearchExperiments(
   return page;
 }
 
-core::Status SqlStore::UpdateExperiment(std::string_view experiment_id,
-                                           std::string_view new_name) {
+core::Status SqlStore::UpdateExperiment(std::string_view experiment_id, std::string_view new_name) {
   MLFORGE_RETURN_IF_ERROR(ValidateExperimentName(new_name));
   std::optional<int64_t> id = ParseExperimentId(experiment_id);
   if (!id) return ExperimentNotFound(experiment_id);
@@ -753,8 +753,7 @@ core::Status SqlStore::RestoreExperiment(std::string_view experiment_id) {
   });
 }
 
-core::Status SqlStore::SetExperimentTag(std::string_view experiment_id,
-                                           const ExperimentTag& tag) {
+core::Status SqlStore::SetExperimentTag(std::string_view experiment_id, const ExperimentTag& tag) {
   MLFORGE_RETURN_IF_ERROR(ValidateExperimentTag(tag));
   std::optional<int64_t> id = ParseExperimentId(experiment_id);
   if (!id) return ExperimentNotFound(experiment_id);
@@ -771,8 +770,7 @@ core::Status SqlStore::SetExperimentTag(std::string_view experiment_id,
   });
 }
 
-core::Status SqlStore::DeleteExperimentTag(std::string_view experiment_id,
-                                              std::string_view key) {
+core::Status SqlStore::DeleteExperimentTag(std::string_view experiment_id, std::string_view key) {
   std::optional<int64_t> id = ParseExperimentId(experiment_id);
   if (!id) return ExperimentNotFound(experiment_id);
   return Write([&](Connection& connection) -> core::Status {
@@ -794,8 +792,8 @@ core::Status SqlStore::DeleteExperimentTag(std::string_view experiment_id,
 // ---- runs --------------------------------------------------------------------------
 
 core::Result<Run> SqlStore::CreateRun(std::string_view experiment_id, std::string_view user_id,
-                                         int64_t start_time, const std::vector<RunTag>& tags,
-                                         std::optional<std::string> run_name) {
+                                      int64_t start_time, const std::vector<RunTag>& tags,
+                                      std::optional<std::string> run_name) {
   for (size_t index = 0; index < tags.size(); ++index) {
     MLFORGE_RETURN_IF_ERROR(ValidateRunTag(tags[index], "tags[" + std::to_string(index) + "]"));
   }
@@ -850,10 +848,9 @@ core::Result<Run> SqlStore::GetRun(std::string_view run_id) {
   return run;
 }
 
-core::Result<RunInfo> SqlStore::UpdateRun(std::string_view run_id,
-                                             std::optional<RunStatus> status,
-                                             std::optional<int64_t> end_time,
-                                             std::optional<std::string> run_name) {
+core::Result<RunInfo> SqlStore::UpdateRun(std::string_view run_id, std::optional<RunStatus> status,
+                                          std::optional<int64_t> end_time,
+                                          std::optional<std::string> run_name) {
   if (run_name && run_name->empty()) run_name.reset();
   if (run_name) {
     MLFORGE_RETURN_IF_ERROR(ValidateRunTag({std::string(kRunNameTag), *run_name}, "run_name"));
@@ -952,8 +949,7 @@ core::Status SqlStore::DeleteTag(std::string_view run_id, std::string_view key) 
 }
 
 core::Status SqlStore::LogBatch(std::string_view run_id, const std::vector<Metric>& metrics,
-                                   const std::vector<Param>& params,
-                                   const std::vector<RunTag>& tags) {
+                                const std::vector<Param>& params, const std::vector<RunTag>& tags) {
   MLFORGE_RETURN_IF_ERROR(ValidateRunId(run_id));
   MLFORGE_RETURN_IF_ERROR(ValidateBatch(metrics, params, tags));
   return Write([&](Connection& connection) -> core::Status {
@@ -964,8 +960,7 @@ core::Status SqlStore::LogBatch(std::string_view run_id, const std::vector<Metri
   });
 }
 
-core::Status SqlStore::LogInputs(std::string_view run_id,
-                                    const std::vector<DatasetInput>& inputs) {
+core::Status SqlStore::LogInputs(std::string_view run_id, const std::vector<DatasetInput>& inputs) {
   MLFORGE_RETURN_IF_ERROR(ValidateDatasetInputs(inputs));
   return Write([&](Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(RunState state, RequireActiveRun(connection, run_id));
@@ -1018,10 +1013,9 @@ core::Status SqlStore::LogInputs(std::string_view run_id,
   });
 }
 
-core::Result<MetricPage> SqlStore::GetMetricHistory(std::string_view run_id,
-                                                       std::string_view key,
-                                                       std::optional<int> max_results,
-                                                       std::string_view page_token) {
+core::Result<MetricPage> SqlStore::GetMetricHistory(std::string_view run_id, std::string_view key,
+                                                    std::optional<int> max_results,
+                                                    std::string_view page_token) {
   if (max_results) {
     MLFORGE_RETURN_IF_ERROR(
         ValidateMaxResults(*max_results, kMaxMetricHistoryPerPage, "GetMetricHistory"));
@@ -1037,7 +1031,8 @@ core::Result<MetricPage> SqlStore::GetMetricHistory(std::string_view run_id,
                            "OFFSET ?"));
     select.Bind(1, run_id)
         .Bind(2, key)
-        .Bind(3, max_results ? static_cast<int64_t>(*max_results) + 1 : std::numeric_limits<int64_t>::max())
+        .Bind(3, max_results ? static_cast<int64_t>(*max_results) + 1
+                             : std::numeric_limits<int64_t>::max())
         .Bind(4, offset);
     while (true) {
       MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
@@ -1056,10 +1051,10 @@ core::Result<MetricPage> SqlStore::GetMetricHistory(std::string_view run_id,
 }
 
 core::Result<RunPage> SqlStore::SearchRuns(const std::vector<std::string>& experiment_ids,
-                                              std::string_view filter, ViewType view_type,
-                                              int max_results,
-                                              const std::vector<std::string>& order_by,
-                                              std::string_view page_token) {
+                                           std::string_view filter, ViewType view_type,
+                                           int max_results,
+                                           const std::vector<std::string>& order_by,
+                                           std::string_view page_token) {
   MLFORGE_RETURN_IF_ERROR(
       ValidateMaxResults(max_results, kSearchMaxResultsThreshold, "SearchRuns"));
   MLFORGE_ASSIGN_OR_RETURN(int64_t offset, DecodePageToken(page_token));
@@ -1076,8 +1071,8 @@ core::Result<RunPage> SqlStore::SearchRuns(const std::vector<std::string>& exper
   RunPage page;
   if (ids.empty()) return page;
   MLFORGE_ASSIGN_OR_RETURN(sql::SqlQuery query,
-                           sql::BuildSearchRunsQuery(pool_->dialect(), 
-                               ids, parsed, view_type, parsed_order, max_results + 1, offset));
+                           sql::BuildSearchRunsQuery(pool_->dialect(), ids, parsed, view_type,
+                                                     parsed_order, max_results + 1, offset));
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
     std::vector<std::string> run_ids;
     {
@@ -1104,10 +1099,12 @@ core::Result<RunPage> SqlStore::SearchRuns(const std::vector<std::string>& exper
 
 // ---- logged models -----------------------------------------------------------------
 
-core::Result<LoggedModel> SqlStore::CreateLoggedModel(
-    std::string_view experiment_id, std::string_view name, std::string_view model_type,
-    std::string_view source_run_id, const std::vector<LoggedModelParam>& params,
-    const std::vector<LoggedModelTag>& tags) {
+core::Result<LoggedModel> SqlStore::CreateLoggedModel(std::string_view experiment_id,
+                                                      std::string_view name,
+                                                      std::string_view model_type,
+                                                      std::string_view source_run_id,
+                                                      const std::vector<LoggedModelParam>& params,
+                                                      const std::vector<LoggedModelTag>& tags) {
   MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelParams(params));
   MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelTags(tags));
   std::optional<int64_t> id = ParseExperimentId(experiment_id);
@@ -1156,7 +1153,7 @@ core::Result<LoggedModel> SqlStore::GetLoggedModel(std::string_view model_id) {
 }
 
 core::Result<LoggedModel> SqlStore::FinalizeLoggedModel(std::string_view model_id,
-                                                           LoggedModelStatus status) {
+                                                        LoggedModelStatus status) {
   LoggedModel model;
   MLFORGE_RETURN_IF_ERROR(Write([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
@@ -1187,7 +1184,7 @@ core::Status SqlStore::DeleteLoggedModel(std::string_view model_id) {
 }
 
 core::Status SqlStore::SetLoggedModelTags(std::string_view model_id,
-                                             const std::vector<LoggedModelTag>& tags) {
+                                          const std::vector<LoggedModelTag>& tags) {
   MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelTags(tags));
   return Write([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
@@ -1213,7 +1210,7 @@ core::Status SqlStore::DeleteLoggedModelTag(std::string_view model_id, std::stri
 }
 
 core::Status SqlStore::LogLoggedModelParams(std::string_view model_id,
-                                               const std::vector<LoggedModelParam>& params) {
+                                            const std::vector<LoggedModelParam>& params) {
   MLFORGE_RETURN_IF_ERROR(ValidateLoggedModelParams(params));
   return Write([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireLoggedModel(connection, model_id).status());
@@ -1252,9 +1249,9 @@ core::Result<LoggedModelPage> SqlStore::SearchLoggedModels(
   }
   LoggedModelPage page;
   if (ids.empty()) return page;
-  MLFORGE_ASSIGN_OR_RETURN(sql::SqlQuery query,
-                           sql::BuildSearchLoggedModelsQuery(pool_->dialect(), 
-                               ids, parsed, datasets, parsed_order, max_results + 1, offset));
+  MLFORGE_ASSIGN_OR_RETURN(sql::SqlQuery query, sql::BuildSearchLoggedModelsQuery(
+                                                    pool_->dialect(), ids, parsed, datasets,
+                                                    parsed_order, max_results + 1, offset));
   MLFORGE_RETURN_IF_ERROR(Read([&](Connection& connection) -> core::Status {
     std::vector<std::string> model_ids;
     {
@@ -1280,7 +1277,7 @@ core::Result<LoggedModelPage> SqlStore::SearchLoggedModels(
 }
 
 core::Status SqlStore::LogOutputs(std::string_view run_id,
-                                     const std::vector<LoggedModelOutput>& models) {
+                                  const std::vector<LoggedModelOutput>& models) {
   return Write([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireActiveRun(connection, run_id).status());
     for (const LoggedModelOutput& output : models) {

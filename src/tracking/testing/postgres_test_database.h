@@ -62,8 +62,8 @@ inline core::Result<std::string> TestPostgresUriFor(const std::filesystem::path&
   MLFORGE_ASSIGN_OR_RETURN(std::string base, TestPostgresUri());
   std::string schema = "t" + std::to_string(std::hash<std::string>{}(folder.string()));
   MLFORGE_RETURN_IF_ERROR(ExecOnTestServer(base, "CREATE SCHEMA IF NOT EXISTS " + schema));
-  return base + (base.find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
 }
 
 }  // namespace mlforge::tracking::testing
