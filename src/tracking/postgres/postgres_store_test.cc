@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <string>
@@ -194,6 +195,66 @@ TEST(PostgresStoreTest, ConcurrentWritersKeepEveryWriteAndUniqueIds) {
   auto history = (*store)->GetMetricHistory(run->info.run_id, "shared", 10000, "");
   ASSERT_TRUE(history.ok()) << history.status().ToString();
   EXPECT_EQ(history->metrics.size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+TEST(PostgresPoolTest, BoundedPoolWaitsThenGivesUp) {
+  ScopedTempDir folder;
+  std::string uri = UriOrFail(folder);
+  postgres::PoolOptions options;
+  options.max_connections = 1;
+  options.acquire_timeout_ms = 200;
+  auto pool = postgres::ConnectionPool::Open(uri, options);
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  std::atomic<bool> holding{false};
+  std::thread holder([&] {
+    (void)(*pool)->WithConnectionForTesting([&](postgres::Connection&) {
+      holding = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(800));
+      return core::Status::Ok();
+    });
+  });
+  while (!holding) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto started = std::chrono::steady_clock::now();
+  core::Status busy = (*pool)->Read([](sql::Connection&) { return core::Status::Ok(); });
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(busy.code(), core::StatusCode::kUnavailable) << busy.ToString();
+  EXPECT_NE(busy.message().find("busy"), std::string::npos) << busy.message();
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  holder.join();
+  // The one connection is free again and still works.
+  EXPECT_TRUE(
+      (*pool)->Read([](sql::Connection& connection) { return connection.Exec("SELECT 1"); }).ok());
+}
+
+TEST(PostgresPoolTest, FailedWriteRollsBack) {
+  ScopedTempDir folder;
+  std::string uri = UriOrFail(folder);
+  auto pool = postgres::ConnectionPool::Open(uri, {});
+  ASSERT_TRUE(pool.ok()) << pool.status().ToString();
+  ASSERT_TRUE((*pool)
+                  ->Write([](sql::Connection& connection) {
+                    return connection.Exec("CREATE TABLE IF NOT EXISTS kept (value BIGINT)");
+                  })
+                  .ok());
+  core::Status failed = (*pool)->Write([](sql::Connection& connection) -> core::Status {
+    MLFORGE_ASSIGN_OR_RETURN(sql::Statement insert,
+                             connection.Prepare("INSERT INTO kept VALUES (?)"));
+    insert.Bind(1, int64_t{7});
+    MLFORGE_RETURN_IF_ERROR(insert.Run());
+    return core::InvalidArgumentError("the body gives up after its insert");
+  });
+  EXPECT_EQ(failed.code(), core::StatusCode::kInvalidArgument);
+  int64_t rows = -1;
+  ASSERT_TRUE((*pool)
+                  ->Read([&](sql::Connection& connection) -> core::Status {
+                    MLFORGE_ASSIGN_OR_RETURN(sql::Statement count,
+                                             connection.Prepare("SELECT COUNT(*) FROM kept"));
+                    MLFORGE_ASSIGN_OR_RETURN(bool row, count.Step());
+                    if (row) rows = count.ColumnInt(0);
+                    return core::Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(rows, 0);
 }
 
 }  // namespace
