@@ -6,9 +6,12 @@
 #include "tracking/postgres/postgres_store.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -195,6 +198,32 @@ TEST(PostgresStoreTest, ConcurrentWritersKeepEveryWriteAndUniqueIds) {
   auto history = (*store)->GetMetricHistory(run->info.run_id, "shared", 10000, "");
   ASSERT_TRUE(history.ok()) << history.status().ToString();
   EXPECT_EQ(history->metrics.size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+// A private server (scripts/postgres-test-server), restarted under the
+// store: the pooled connections die with it, and the next calls reconnect.
+TEST(PostgresStoreTest, SurvivesAServerRestart) {
+  // Under /tmp itself, not a private temp folder: when the tests run as
+  // root the server runs as `postgres`, which must reach its folder.
+  const std::string dir = "/tmp/mlforge-pg-restart-" + std::to_string(::getpid());
+  const std::string script = "scripts/postgres-test-server";
+  ASSERT_EQ(std::system((script + " start " + dir + " >/dev/null").c_str()), 0);
+  std::ifstream uri_file(dir + "/uri");
+  std::string uri;
+  std::getline(uri_file, uri);
+  {
+    auto store = PostgresStore::Open(uri, "/a");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    auto run = (*store)->CreateRun("0", "me", 1, {}, "");
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    ASSERT_EQ(std::system((script + " restart " + dir).c_str()), 0);
+    core::Status logged = (*store)->LogParam(run->info.run_id, Param{"after", "restart"});
+    EXPECT_TRUE(logged.ok()) << logged.ToString();
+    auto fetched = (*store)->GetRun(run->info.run_id);
+    ASSERT_TRUE(fetched.ok()) << fetched.status().ToString();
+    EXPECT_EQ(fetched->data.params.size(), 1u);
+  }
+  EXPECT_EQ(std::system((script + " stop " + dir).c_str()), 0);
 }
 
 TEST(PostgresPoolTest, BoundedPoolWaitsThenGivesUp) {
