@@ -1,7 +1,7 @@
 #pragma once
 
-// The connections of one SQLite database, shared by the SQLite stores
-// (tracking's SqliteStore and the registry's SqliteRegistryStore): one
+// The sql::ConnectionPool of one SQLite database, shared by the SQLite
+// stores (tracking's SqliteStore and the registry's SqliteRegistryStore): one
 // writer connection behind a mutex that runs every write as one IMMEDIATE
 // transaction, and a pool of idle reader connections that run each read in
 // its own snapshot, so readers never wait for the writer. A private
@@ -27,7 +27,8 @@ class ConnectionPool final : public sql::ConnectionPool {
   // The path of a private in-memory database.
   static constexpr std::string_view kInMemory = ":memory:";
 
-  // Takes `writer`, already open on `path` (migrations applied). Readers are
+  // Takes `writer`, already open on `path`; the store applies migrations
+  // through Write() before anything else reads. Readers are
   // opened on `path` with `options` when needed; at most `max_idle_readers`
   // idle ones are kept.
   ConnectionPool(std::string path, ConnectionOptions options, int max_idle_readers,
