@@ -182,6 +182,8 @@ core::Result<Run> LoadRun(Connection& connection, std::string_view run_id) {
     }
   }
   std::vector<std::string> input_ids;
+  // Inputs and model outputs list in insertion order: `rowid` is SQLite's
+  // implicit row number and an explicit sequence column in PostgreSQL.
   {
     MLFORGE_ASSIGN_OR_RETURN(
         Statement inputs,
