@@ -15,15 +15,16 @@
 #include "auth/auth_gate.h"
 #include "auth/auth_handler.h"
 #include "auth/auth_store.h"
-#include "cli/commands.h"
-#include "core/ids.h"
 #include "auth/password.h"
+#include "cli/commands.h"
 #include "net/http_server.h"
 #include "net/router.h"
+#include "registry/postgres/postgres_registry_store.h"
 #include "registry/rest/registry_handler.h"
 #include "registry/sqlite/sqlite_registry_store.h"
 #include "tracking/artifacts/artifact_handler.h"
 #include "tracking/artifacts/local/local_artifact_store.h"
+#include "tracking/postgres/postgres_uri.h"
 #include "tracking/rest/mlflow_handler.h"
 #include "tracking/store_factory.h"
 
@@ -109,9 +110,11 @@ void AddServerCommand(CLI::App& app) {
     const std::string uri = flags->backend_store_uri.empty()
                                 ? "sqlite:///" + (Home() / "mlruns.db").string()
                                 : flags->backend_store_uri;
-    if (uri.rfind("sqlite:", 0) != 0 && uri.find("://") != std::string::npos) {
-      throw CLI::RuntimeError(
-          Fail("--backend-store-uri " + uri + ": only sqlite:///PATH is supported so far"));
+    const bool postgres = tracking::postgres::IsPostgresUri(uri);
+    if (!postgres && uri.rfind("sqlite:", 0) != 0 && uri.find("://") != std::string::npos) {
+      throw CLI::RuntimeError(Fail("--backend-store-uri " +
+                                   tracking::postgres::RedactPassword(uri) +
+                                   ": use sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB"));
     }
     const std::filesystem::path artifacts =
         flags->artifacts_destination.empty() ? Home() / "artifacts"
@@ -122,7 +125,9 @@ void AddServerCommand(CLI::App& app) {
     if (!store.ok()) throw CLI::RuntimeError(Fail(store.status().message()));
     auto artifact_store = tracking::LocalArtifactStore::Open(artifacts);
     if (!artifact_store.ok()) throw CLI::RuntimeError(Fail(artifact_store.status().message()));
-    auto registry_store = registry::SqliteRegistryStore::Open(SqlitePath(uri));
+    // The registry lives in the same database as the tracking store.
+    auto registry_store = postgres ? registry::OpenPostgresRegistryStore(uri)
+                                   : registry::SqliteRegistryStore::Open(SqlitePath(uri));
     if (!registry_store.ok()) throw CLI::RuntimeError(Fail(registry_store.status().message()));
 
     if (!flags->app_name.empty() && flags->app_name != "basic-auth") {
@@ -181,9 +186,13 @@ void AddServerCommand(CLI::App& app) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     auto started = net::HttpServer::Start(options, std::move(router));
     if (!started.ok()) throw CLI::RuntimeError(Fail(started.status().message()));
-    std::printf("mlforge server listening on http://%s\n  store: %s\n  artifacts: %s\n  auth: %s\n",
-                (*started)->address().c_str(), uri.c_str(), artifacts.c_str(),
-                with_auth ? "on (basic and bearer)" : "off");
+    std::printf("mlforge server listening on http://%s
+  store: %s
+  artifacts: %s
+  auth: %s
+",
+                (*started)->address().c_str(), tracking::postgres::RedactPassword(uri).c_str(),
+                artifacts.c_str(), with_auth ? "on (basic and bearer)" : "off");
     if (!with_auth && !IsLoopback(flags->host)) {
       std::fprintf(stderr,
                    "warning: listening beyond loopback without authentication; anyone who can "

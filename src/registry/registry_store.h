@@ -2,9 +2,9 @@
 
 // registry::RegistryStore: where registered models, their numbered versions,
 // tags and aliases live. One abstract interface in the words of MLflow's
-// model registry service; SqliteRegistryStore (registry/sqlite/) implements
-// it today, on the same database file as the tracking store, and a
-// PostgreSQL store will implement it the same way. SQL never leaves an
+// model registry service; the SQL registry store (registry/sql/) implements
+// it once for SQLite (registry/sqlite/) and PostgreSQL (registry/postgres/),
+// each on the same database as the tracking store. SQL never leaves an
 // implementation.
 //
 // Semantics follow MLflow's SQLAlchemy registry store

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "registry/registry_store.h"
-#include "registry/sqlite/sqlite_registry_store.h"
 #include "registry/testing/registry_conformance.h"
 #include "tracking/testing/temp_dir.h"
 
@@ -446,11 +445,7 @@ TEST_P(RegistryConformanceTest, DataSurvivesReopen) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, RegistryConformanceTest,
-                         ::testing::Values(RegistryBackend{"Sqlite",
-                                                           [](const std::filesystem::path& folder) {
-                                                             return SqliteRegistryStore::Open(
-                                                                 (folder / "mlflow.db").string());
-                                                           }}),
+                         ::testing::ValuesIn(testing::RegistryBackends()),
                          [](const ::testing::TestParamInfo<RegistryBackend>& info) {
                            return info.param.name;
                          });

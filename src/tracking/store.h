@@ -2,8 +2,9 @@
 
 // tracking::Store: where experiments, runs, metrics, params, tags, dataset
 // inputs and MLflow 3's logged models live. One abstract interface in the words of MLflow's
-// tracking service; SqliteStore (tracking/sqlite/) implements it today and a PostgreSQL store will
-// implement it the same way. SQL never leaves an implementation. Open one with OpenStore()
+// tracking service; the SQL store (tracking/sql/) implements it once for SQLite
+// (tracking/sqlite/) and PostgreSQL (tracking/postgres/), and RestStore (tracking/rest/) over
+// a tracking server. SQL never leaves an implementation. Open one with OpenStore()
 // (tracking/store_factory.h).
 //
 // Semantics follow MLflow's SQLAlchemy store:

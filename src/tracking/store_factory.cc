@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "tracking/postgres/postgres_store.h"
 #include "tracking/rest/rest_store.h"
 #include "tracking/sqlite/sqlite_store.h"
 
@@ -33,18 +34,16 @@ core::Result<std::unique_ptr<Store>> OpenStore(std::string_view uri,
     return SqliteStore::Open(std::string(rest.substr(1)), default_artifact_root);
   }
   if (scheme == "postgresql" || scheme == "postgres" || scheme.starts_with("postgresql+")) {
-    return core::UnimplementedError(
-        "The PostgreSQL tracking store is not available in this build yet; use a SQLite store "
-        "(sqlite:///mlflow.db) for now");
+    return PostgresStore::Open(uri, default_artifact_root);
   }
   if (scheme == "http" || scheme == "https") {
     // A tracking server; it owns the artifact root.
     return rest::RestStore::Open(uri);
   }
-  return core::InvalidArgumentError("Unsupported tracking store URI scheme '" +
-                                    std::string(scheme) +
-                                    "'. Supported: sqlite:// (or a bare file path), http:// (a "
-                                    "tracking server) and, soon, postgresql://");
+  return core::InvalidArgumentError(
+      "Unsupported tracking store URI scheme '" + std::string(scheme) +
+      "'. Supported: sqlite:// (or a bare file path), http:// (a "
+      "tracking server) and postgresql:// (postgres://, postgresql+driver://)");
 }
 
 }  // namespace mlforge::tracking

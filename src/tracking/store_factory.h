@@ -6,8 +6,9 @@
 //   sqlite:////abs/path.db        SQLite file at /abs/path.db
 //   sqlite://  sqlite:///:memory: a private in-memory SQLite database
 //   /abs/path.db  relative.db     a bare path: a SQLite file
-//   postgresql://...  postgres://...  postgresql+driver://...
-//                                 Unimplemented for now
+//   postgresql://USER:PASS@HOST:PORT/DB[?sslmode=...]  postgres://...
+//   postgresql+psycopg2://...     a PostgreSQL database
+//                                 (tracking/postgres/postgres_store.h)
 //   http://host:port[/prefix]     a tracking server, over MLflow's REST API
 //                                 (tracking/rest/rest_store.h); https://
 //                                 is Unimplemented for now

@@ -14,7 +14,7 @@ ConnectionPool::ConnectionPool(std::string path, ConnectionOptions options, int 
 
 ConnectionPool::~ConnectionPool() = default;
 
-core::Status ConnectionPool::Write(const std::function<core::Status(Connection&)>& body) {
+core::Status ConnectionPool::Write(const std::function<core::Status(sql::Connection&)>& body) {
   std::lock_guard<std::mutex> lock(writer_mutex_);
   MLFORGE_ASSIGN_OR_RETURN(auto transaction,
                            Transaction::Begin(*writer_, Transaction::Kind::kWrite));
@@ -22,7 +22,7 @@ core::Status ConnectionPool::Write(const std::function<core::Status(Connection&)
   return transaction->Commit();
 }
 
-core::Status ConnectionPool::Read(const std::function<core::Status(Connection&)>& body) {
+core::Status ConnectionPool::Read(const std::function<core::Status(sql::Connection&)>& body) {
   auto run_in_snapshot = [&body](Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(auto transaction,
                              Transaction::Begin(connection, Transaction::Kind::kRead));

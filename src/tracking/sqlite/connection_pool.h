@@ -1,7 +1,7 @@
 #pragma once
 
-// The connections of one SQLite database, shared by the SQLite stores
-// (tracking's SqliteStore and the registry's SqliteRegistryStore): one
+// The sql::ConnectionPool of one SQLite database, shared by the SQLite
+// stores (tracking's SqliteStore and the registry's SqliteRegistryStore): one
 // writer connection behind a mutex that runs every write as one IMMEDIATE
 // transaction, and a pool of idle reader connections that run each read in
 // its own snapshot, so readers never wait for the writer. A private
@@ -22,27 +22,30 @@
 
 namespace mlforge::tracking::sqlite_internal {
 
-class ConnectionPool {
+class ConnectionPool final : public sql::ConnectionPool {
  public:
   // The path of a private in-memory database.
   static constexpr std::string_view kInMemory = ":memory:";
 
-  // Takes `writer`, already open on `path` (migrations applied). Readers are
+  // Takes `writer`, already open on `path`; the store applies migrations
+  // through Write() before anything else reads. Readers are
   // opened on `path` with `options` when needed; at most `max_idle_readers`
   // idle ones are kept.
   ConnectionPool(std::string path, ConnectionOptions options, int max_idle_readers,
                  std::unique_ptr<Connection> writer);
-  ~ConnectionPool();
+  ~ConnectionPool() override;
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
 
   // Runs `body` inside one write transaction (BEGIN IMMEDIATE) on the writer
   // connection, committing when it returns OK and rolling back otherwise.
   // Takes the writer's mutex.
-  core::Status Write(const std::function<core::Status(Connection&)>& body);
+  core::Status Write(const std::function<core::Status(sql::Connection&)>& body) override;
   // Runs `body` inside one read snapshot on a reader connection (the writer
   // connection, under its mutex, for an in-memory database).
-  core::Status Read(const std::function<core::Status(Connection&)>& body);
+  core::Status Read(const std::function<core::Status(sql::Connection&)>& body) override;
 
  private:
   core::Result<std::unique_ptr<Connection>> TakeReader();

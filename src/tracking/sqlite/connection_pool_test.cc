@@ -34,7 +34,7 @@ std::unique_ptr<ConnectionPool> MakePool(const std::string& path, int max_idle_r
 }
 
 core::Status Increment(ConnectionPool& pool) {
-  return pool.Write([](Connection& connection) -> core::Status {
+  return pool.Write([](sql::Connection& connection) -> core::Status {
     // Read, then write back: only correct when writes are serialised.
     MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare("SELECT value FROM counter"));
     MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
@@ -48,7 +48,7 @@ core::Status Increment(ConnectionPool& pool) {
 
 core::Result<int64_t> ReadCounter(ConnectionPool& pool) {
   int64_t value = -1;
-  MLFORGE_RETURN_IF_ERROR(pool.Read([&value](Connection& connection) -> core::Status {
+  MLFORGE_RETURN_IF_ERROR(pool.Read([&value](sql::Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare("SELECT value FROM counter"));
     MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
     if (!row) return core::InternalError("no counter row");
@@ -87,7 +87,7 @@ TEST(ConnectionPoolTest, FailedWriteRollsBack) {
   auto pool = MakePool((folder.path() / "pool.db").string());
   ASSERT_NE(pool, nullptr);
 
-  core::Status status = pool->Write([](Connection& connection) -> core::Status {
+  core::Status status = pool->Write([](sql::Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(connection.Exec("UPDATE counter SET value = 42"));
     return core::InvalidArgumentError("give up");
   });

@@ -99,92 +99,70 @@ bool LikeMatch(std::string_view text, std::string_view pattern, bool ignore_case
 
 // ---- Statement ------------------------------------------------------------
 
-Statement::~Statement() {
-  if (statement_ == nullptr) return;
-  if (owned_) {
-    sqlite3_finalize(statement_);
-  } else {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
+namespace {
+
+// A cached statement goes back to its connection's cache on destruction
+// (reset, bindings cleared); an uncached one is finalized.
+class SqliteStatement final : public sql::StatementBackend {
+ public:
+  SqliteStatement(sqlite3_stmt* statement, bool owned) : statement_(statement), owned_(owned) {}
+  ~SqliteStatement() override {
+    if (owned_) {
+      sqlite3_finalize(statement_);
+    } else {
+      sqlite3_reset(statement_);
+      sqlite3_clear_bindings(statement_);
+    }
   }
-}
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-Statement::Statement(Statement&& other) noexcept
-    : statement_(std::exchange(other.statement_, nullptr)), owned_(other.owned_) {}
-
-Statement& Statement::Bind(int index, int64_t value) {
-  sqlite3_bind_int64(statement_, index, value);
-  return *this;
-}
-
-Statement& Statement::Bind(int index, double value) {
-  sqlite3_bind_double(statement_, index, value);
-  return *this;
-}
-
-Statement& Statement::Bind(int index, std::string_view value) {
-  sqlite3_bind_text64(statement_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  return *this;
-}
-
-Statement& Statement::Bind(int index, std::nullptr_t) {
-  sqlite3_bind_null(statement_, index);
-  return *this;
-}
-
-Statement& Statement::BindValue(int index, const SqlValue& value) {
-  std::visit(
-      [this, index](const auto& held) {
-        using Held = std::decay_t<decltype(held)>;
-        if constexpr (std::is_same_v<Held, std::string>) {
-          Bind(index, std::string_view(held));
-        } else {
-          Bind(index, held);
-        }
-      },
-      value);
-  return *this;
-}
-
-Statement& Statement::BindAll(const std::vector<SqlValue>& values) {
-  for (size_t index = 0; index < values.size(); ++index) {
-    BindValue(static_cast<int>(index + 1), values[index]);
+  void Bind(int index, const SqlValue& value) override {
+    if (const auto* integer = std::get_if<int64_t>(&value)) {
+      sqlite3_bind_int64(statement_, index, *integer);
+    } else if (const auto* number = std::get_if<double>(&value)) {
+      sqlite3_bind_double(statement_, index, *number);
+    } else if (const auto* text = std::get_if<std::string>(&value)) {
+      sqlite3_bind_text64(statement_, index, text->data(), text->size(), SQLITE_TRANSIENT,
+                          SQLITE_UTF8);
+    } else {
+      sqlite3_bind_null(statement_, index);
+    }
   }
-  return *this;
-}
 
-core::Result<bool> Statement::Step() {
-  int code = sqlite3_step(statement_);
-  if (code == SQLITE_ROW) return true;
-  if (code == SQLITE_DONE) return false;
-  return ErrorFromCode(sqlite3_db_handle(statement_), code, "executing a statement");
-}
-
-core::Status Statement::Run() {
-  while (true) {
-    MLFORGE_ASSIGN_OR_RETURN(bool row, Step());
-    if (!row) break;
+  core::Result<bool> Step() override {
+    int code = sqlite3_step(statement_);
+    if (code == SQLITE_ROW) return true;
+    if (code == SQLITE_DONE) return false;
+    return ErrorFromCode(sqlite3_db_handle(statement_), code, "executing a statement");
   }
-  sqlite3_reset(statement_);
-  return core::Status::Ok();
+
+  void Reset() override { sqlite3_reset(statement_); }
+
+  int64_t ColumnInt(int column) const override { return sqlite3_column_int64(statement_, column); }
+  double ColumnDouble(int column) const override {
+    return sqlite3_column_double(statement_, column);
+  }
+  std::string ColumnText(int column) const override {
+    const unsigned char* text = sqlite3_column_text(statement_, column);
+    int size = sqlite3_column_bytes(statement_, column);
+    if (text == nullptr) return "";
+    return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
+  }
+  bool ColumnIsNull(int column) const override {
+    return sqlite3_column_type(statement_, column) == SQLITE_NULL;
+  }
+
+ private:
+  sqlite3_stmt* const statement_;
+  const bool owned_;
+};
+
+Statement MakeStatement(sqlite3_stmt* statement, bool owned) {
+  return Statement(std::make_unique<SqliteStatement>(statement, owned));
 }
 
-int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(statement_, column); }
-
-double Statement::ColumnDouble(int column) const {
-  return sqlite3_column_double(statement_, column);
-}
-
-std::string Statement::ColumnText(int column) const {
-  const unsigned char* text = sqlite3_column_text(statement_, column);
-  int size = sqlite3_column_bytes(statement_, column);
-  if (text == nullptr) return "";
-  return std::string(reinterpret_cast<const char*>(text), static_cast<size_t>(size));
-}
-
-bool Statement::ColumnIsNull(int column) const {
-  return sqlite3_column_type(statement_, column) == SQLITE_NULL;
-}
+}  // namespace
 
 // ---- Connection -----------------------------------------------------------
 
@@ -236,16 +214,16 @@ core::Status Connection::Exec(std::string_view sql) {
 core::Result<Statement> Connection::Prepare(std::string_view sql) {
   std::string text(sql);
   auto found = cache_.find(text);
-  if (found != cache_.end()) return Statement(found->second, /*owned=*/false);
+  if (found != cache_.end()) return MakeStatement(found->second, /*owned=*/false);
   sqlite3_stmt* statement = nullptr;
   int code = sqlite3_prepare_v3(db_, text.data(), static_cast<int>(text.size()),
                                 SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
   if (code != SQLITE_OK) {
     return ErrorFromCode(db_, code, "preparing '" + text.substr(0, 80) + "'");
   }
-  if (cache_.size() >= kMaxCachedStatements) return Statement(statement, /*owned=*/true);
+  if (cache_.size() >= kMaxCachedStatements) return MakeStatement(statement, /*owned=*/true);
   cache_.emplace(std::move(text), statement);
-  return Statement(statement, /*owned=*/false);
+  return MakeStatement(statement, /*owned=*/false);
 }
 
 int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
@@ -265,57 +243,6 @@ core::Status Transaction::Commit() {
   MLFORGE_RETURN_IF_ERROR(connection_.Exec("COMMIT"));
   open_ = false;
   return core::Status::Ok();
-}
-
-core::Result<std::vector<int64_t>> SelectIds(Connection& connection, const SqlQuery& query) {
-  MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare(query.text));
-  select.BindAll(query.parameters);
-  std::vector<int64_t> ids;
-  while (true) {
-    MLFORGE_ASSIGN_OR_RETURN(bool row, select.Step());
-    if (!row) break;
-    ids.push_back(select.ColumnInt(0));
-  }
-  return ids;
-}
-
-core::Status ApplyMigrations(Connection& connection, std::string_view version_table,
-                             std::span<const std::string_view> migrations,
-                             std::string_view subject) {
-  const std::string table(version_table);
-  MLFORGE_ASSIGN_OR_RETURN(auto transaction,
-                           Transaction::Begin(connection, Transaction::Kind::kWrite));
-  MLFORGE_RETURN_IF_ERROR(
-      connection.Exec("CREATE TABLE IF NOT EXISTS " + table + " (version INTEGER NOT NULL)"));
-  int64_t version = 0;
-  {
-    MLFORGE_ASSIGN_OR_RETURN(Statement select, connection.Prepare("SELECT version FROM " + table));
-    MLFORGE_ASSIGN_OR_RETURN(bool found, select.Step());
-    if (found) {
-      version = select.ColumnInt(0);
-    } else {
-      MLFORGE_RETURN_IF_ERROR(connection.Exec("INSERT INTO " + table + " VALUES (0)"));
-    }
-  }
-  const auto latest = static_cast<int64_t>(migrations.size());
-  if (version > latest) {
-    return core::FailedPreconditionError(
-        "The " + std::string(subject) + " tables have schema version " + std::to_string(version) +
-        ", newer than this mlforge understands (" + std::to_string(latest) +
-        "); upgrade mlforge to open them");
-  }
-  for (int64_t next = version; next < latest; ++next) {
-    core::Status applied = connection.Exec(std::string(migrations[static_cast<size_t>(next)]));
-    if (!applied.ok()) {
-      return applied.WithContext("applying " + std::string(subject) + " schema migration " +
-                                 std::to_string(next + 1));
-    }
-    MLFORGE_ASSIGN_OR_RETURN(Statement update,
-                             connection.Prepare("UPDATE " + table + " SET version = ?"));
-    update.Bind(1, next + 1);
-    MLFORGE_RETURN_IF_ERROR(update.Run());
-  }
-  return transaction->Commit();
 }
 
 }  // namespace mlforge::tracking::sqlite_internal

@@ -27,24 +27,18 @@
 // Not for: many machines sharing one file over a network file system; use
 // the PostgreSQL store there.
 
-#include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "core/status.h"
 #include "tracking/store.h"
 
 namespace mlforge::tracking {
 
-namespace sqlite_internal {
-class Connection;
-class ConnectionPool;
-}  // namespace sqlite_internal
-
-class SqliteStore final : public Store {
+// Opens the SQLite backend; the Store it returns is the shared SQL store
+// (tracking/sql/sql_store.h) on a SQLite connection pool.
+class SqliteStore {
  public:
   // The path that opens a private in-memory database (one connection, for
   // tests and throwaway use).
@@ -75,85 +69,6 @@ class SqliteStore final : public Store {
 
   // The schema version this build creates and understands.
   static int LatestSchemaVersion();
-
-  ~SqliteStore() override;
-
-  core::Result<std::string> CreateExperiment(std::string_view name,
-                                             std::string_view artifact_location,
-                                             const std::vector<ExperimentTag>& tags) override;
-  core::Result<Experiment> GetExperiment(std::string_view experiment_id) override;
-  core::Result<Experiment> GetExperimentByName(std::string_view name) override;
-  core::Result<ExperimentPage> SearchExperiments(ViewType view_type, int max_results,
-                                                 std::string_view filter,
-                                                 const std::vector<std::string>& order_by,
-                                                 std::string_view page_token) override;
-  core::Status UpdateExperiment(std::string_view experiment_id, std::string_view new_name) override;
-  core::Status DeleteExperiment(std::string_view experiment_id) override;
-  core::Status RestoreExperiment(std::string_view experiment_id) override;
-  core::Status SetExperimentTag(std::string_view experiment_id, const ExperimentTag& tag) override;
-  core::Status DeleteExperimentTag(std::string_view experiment_id, std::string_view key) override;
-
-  core::Result<Run> CreateRun(std::string_view experiment_id, std::string_view user_id,
-                              int64_t start_time, const std::vector<RunTag>& tags,
-                              std::optional<std::string> run_name) override;
-  core::Result<Run> GetRun(std::string_view run_id) override;
-  core::Result<RunInfo> UpdateRun(std::string_view run_id, std::optional<RunStatus> status,
-                                  std::optional<int64_t> end_time,
-                                  std::optional<std::string> run_name) override;
-  core::Status DeleteRun(std::string_view run_id) override;
-  core::Status RestoreRun(std::string_view run_id) override;
-  core::Status LogMetric(std::string_view run_id, const Metric& metric) override;
-  core::Status LogParam(std::string_view run_id, const Param& param) override;
-  core::Status SetTag(std::string_view run_id, const RunTag& tag) override;
-  core::Status DeleteTag(std::string_view run_id, std::string_view key) override;
-  core::Status LogBatch(std::string_view run_id, const std::vector<Metric>& metrics,
-                        const std::vector<Param>& params, const std::vector<RunTag>& tags) override;
-  core::Status LogInputs(std::string_view run_id, const std::vector<DatasetInput>& inputs) override;
-  core::Result<MetricPage> GetMetricHistory(std::string_view run_id, std::string_view key,
-                                            std::optional<int> max_results,
-                                            std::string_view page_token) override;
-  core::Result<RunPage> SearchRuns(const std::vector<std::string>& experiment_ids,
-                                   std::string_view filter, ViewType view_type, int max_results,
-                                   const std::vector<std::string>& order_by,
-                                   std::string_view page_token) override;
-
-  core::Result<LoggedModel> CreateLoggedModel(std::string_view experiment_id, std::string_view name,
-                                              std::string_view model_type,
-                                              std::string_view source_run_id,
-                                              const std::vector<LoggedModelParam>& params,
-                                              const std::vector<LoggedModelTag>& tags) override;
-  core::Result<LoggedModel> GetLoggedModel(std::string_view model_id) override;
-  core::Result<LoggedModel> FinalizeLoggedModel(std::string_view model_id,
-                                                LoggedModelStatus status) override;
-  core::Status DeleteLoggedModel(std::string_view model_id) override;
-  core::Status SetLoggedModelTags(std::string_view model_id,
-                                  const std::vector<LoggedModelTag>& tags) override;
-  core::Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key) override;
-  core::Status LogLoggedModelParams(std::string_view model_id,
-                                    const std::vector<LoggedModelParam>& params) override;
-  core::Result<LoggedModelPage> SearchLoggedModels(
-      const std::vector<std::string>& experiment_ids, std::string_view filter,
-      const std::vector<LoggedModelDatasetFilter>& datasets, int max_results,
-      const std::vector<LoggedModelOrderBy>& order_by, std::string_view page_token) override;
-  core::Status LogOutputs(std::string_view run_id,
-                          const std::vector<LoggedModelOutput>& models) override;
-
- private:
-  SqliteStore(std::string path, std::string artifact_root, Options options,
-              std::unique_ptr<sqlite_internal::Connection> writer);
-
-  // Runs `body` inside one write transaction on the writer connection,
-  // committing when it returns OK and rolling back otherwise (see
-  // sqlite_internal::ConnectionPool::Write).
-  core::Status Write(const std::function<core::Status(sqlite_internal::Connection&)>& body);
-  // Runs `body` inside one read snapshot on a reader connection (the writer
-  // connection, under its mutex, for an in-memory database).
-  core::Status Read(const std::function<core::Status(sqlite_internal::Connection&)>& body);
-
-  // Fixed at construction.
-  const std::string artifact_root_;
-
-  const std::unique_ptr<sqlite_internal::ConnectionPool> pool_;
 };
 
 }  // namespace mlforge::tracking

@@ -1,16 +1,17 @@
-#include "tracking/sqlite/filter_sql.h"
+#include "tracking/sql/filter_sql.h"
 
 #include <string>
 #include <utility>
 
-namespace mlforge::tracking::sqlite_internal {
+namespace mlforge::tracking::sql {
 
 namespace {
 
 // Appends "<column> <op> ?" (or the LIKE function, or an IN list) for a
 // comparison whose value is a string, number or list.
-core::Status AppendValueCondition(std::string_view column, const Comparison& comparison,
-                                  std::string* text, std::vector<SqlValue>* parameters) {
+core::Status AppendValueCondition(Dialect dialect, std::string_view column,
+                                  const Comparison& comparison, std::string* text,
+                                  std::vector<SqlValue>* parameters) {
   auto bind_scalar = [&]() -> core::Status {
     if (const auto* number = std::get_if<double>(&comparison.value)) {
       parameters->push_back(*number);
@@ -36,10 +37,10 @@ core::Status AppendValueCondition(std::string_view column, const Comparison& com
           std::string(column) + " " + std::string(ComparatorName(comparison.comparator)) + " ?";
       return bind_scalar();
     case Comparator::kLike:
-      *text += "mlforge_like(" + std::string(column) + ", ?)";
+      *text += LikeCondition(dialect, column, /*ignore_case=*/false);
       return bind_scalar();
     case Comparator::kILike:
-      *text += "mlforge_ilike(" + std::string(column) + ", ?)";
+      *text += LikeCondition(dialect, column, /*ignore_case=*/true);
       return bind_scalar();
     case Comparator::kIn:
     case Comparator::kNotIn: {
@@ -86,9 +87,10 @@ std::string_view ExperimentColumn(std::string_view attribute) {
 
 // "EXISTS (SELECT 1 FROM <table> x WHERE x.<owner> = <owner column> AND
 // x.key = ? [AND <condition on x.value>])" and the NOT EXISTS form for IS NULL.
-core::Status AppendKeyedCondition(std::string_view table, std::string_view owner_column,
-                                  std::string_view outer_column, const Comparison& comparison,
-                                  std::string* text, std::vector<SqlValue>* parameters) {
+core::Status AppendKeyedCondition(Dialect dialect, std::string_view table,
+                                  std::string_view owner_column, std::string_view outer_column,
+                                  const Comparison& comparison, std::string* text,
+                                  std::vector<SqlValue>* parameters) {
   bool is_null = comparison.comparator == Comparator::kIsNull;
   *text += is_null ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ";
   *text += std::string(table) + " x WHERE x." + std::string(owner_column) + " = " +
@@ -96,48 +98,48 @@ core::Status AppendKeyedCondition(std::string_view table, std::string_view owner
   parameters->push_back(comparison.key);
   if (!is_null && comparison.comparator != Comparator::kIsNotNull) {
     *text += " AND ";
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("x.value", comparison, text, parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, "x.value", comparison, text, parameters));
   }
   *text += ")";
   return core::Status::Ok();
 }
 
-core::Status AppendMetricCondition(const Comparison& comparison, std::string* text,
+core::Status AppendMetricCondition(Dialect dialect, const Comparison& comparison, std::string* text,
                                    std::vector<SqlValue>* parameters) {
   if (comparison.comparator == Comparator::kIsNull ||
       comparison.comparator == Comparator::kIsNotNull) {
-    return AppendKeyedCondition("latest_metrics", "run_uuid", "r.run_uuid", comparison, text,
-                                parameters);
+    return AppendKeyedCondition(dialect, "latest_metrics", "run_uuid", "r.run_uuid", comparison,
+                                text, parameters);
   }
   *text += "EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_uuid = r.run_uuid AND x.key = ?";
   parameters->push_back(comparison.key);
   // A NaN latest value differs from every number and is ordered against none.
   if (comparison.comparator == Comparator::kNotEqual) {
     *text += " AND (x.is_nan = 1 OR ";
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("x.value", comparison, text, parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, "x.value", comparison, text, parameters));
     *text += "))";
   } else {
     *text += " AND x.is_nan = 0 AND ";
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("x.value", comparison, text, parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, "x.value", comparison, text, parameters));
     *text += ")";
   }
   return core::Status::Ok();
 }
 
-core::Status AppendDatasetCondition(const Comparison& comparison, std::string* text,
-                                    std::vector<SqlValue>* parameters) {
+core::Status AppendDatasetCondition(Dialect dialect, const Comparison& comparison,
+                                    std::string* text, std::vector<SqlValue>* parameters) {
   if (comparison.key == "context") {
     *text +=
         "EXISTS (SELECT 1 FROM inputs i JOIN input_tags t ON t.input_uuid = i.input_uuid "
         "WHERE i.run_uuid = r.run_uuid AND t.key = ? AND ";
     parameters->push_back(std::string(kDatasetContextTag));
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("t.value", comparison, text, parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, "t.value", comparison, text, parameters));
   } else {
     std::string_view column = comparison.key == "name" ? "d.name" : "d.digest";
     *text +=
         "EXISTS (SELECT 1 FROM inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid "
         "WHERE i.run_uuid = r.run_uuid AND ";
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(column, comparison, text, parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, column, comparison, text, parameters));
   }
   *text += ")";
   return core::Status::Ok();
@@ -188,7 +190,7 @@ void AppendDatasetsCondition(const std::vector<LoggedModelDatasetFilter>& datase
 // A metrics comparison on a logged model: any linked value of the metric
 // (on `datasets`, when given) satisfies it; IS [NOT] NULL asks whether one
 // exists.
-core::Status AppendLoggedModelMetricCondition(const Comparison& comparison,
+core::Status AppendLoggedModelMetricCondition(Dialect dialect, const Comparison& comparison,
                                               const std::vector<LoggedModelDatasetFilter>& datasets,
                                               std::string* text,
                                               std::vector<SqlValue>* parameters) {
@@ -203,11 +205,11 @@ core::Status AppendLoggedModelMetricCondition(const Comparison& comparison,
   }
   if (comparison.comparator == Comparator::kNotEqual) {
     *text += " AND (x.is_nan = 1 OR ";
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("x.value", comparison, text, parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, "x.value", comparison, text, parameters));
     *text += "))";
   } else {
     *text += " AND x.is_nan = 0 AND ";
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition("x.value", comparison, text, parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, "x.value", comparison, text, parameters));
     *text += ")";
   }
   return core::Status::Ok();
@@ -215,7 +217,8 @@ core::Status AppendLoggedModelMetricCondition(const Comparison& comparison,
 
 }  // namespace
 
-core::Result<SqlQuery> BuildSearchRunsQuery(const std::vector<int64_t>& experiment_ids,
+core::Result<SqlQuery> BuildSearchRunsQuery(Dialect dialect,
+                                            const std::vector<int64_t>& experiment_ids,
                                             const RunFilter& filter, ViewType view_type,
                                             const std::vector<OrderBy>& order_by, int64_t limit,
                                             int64_t offset) {
@@ -278,15 +281,16 @@ core::Result<SqlQuery> BuildSearchRunsQuery(const std::vector<int64_t>& experime
     where += " AND ";
     switch (comparison.entity) {
       case FilterEntity::kMetric:
-        MLFORGE_RETURN_IF_ERROR(AppendMetricCondition(comparison, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(
+            AppendMetricCondition(dialect, comparison, &where, &where_parameters));
         break;
       case FilterEntity::kParam:
-        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition("params", "run_uuid", "r.run_uuid", comparison,
-                                                     &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "params", "run_uuid", "r.run_uuid",
+                                                     comparison, &where, &where_parameters));
         break;
       case FilterEntity::kTag:
-        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition("tags", "run_uuid", "r.run_uuid", comparison,
-                                                     &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "tags", "run_uuid", "r.run_uuid",
+                                                     comparison, &where, &where_parameters));
         break;
       case FilterEntity::kAttribute: {
         std::string_view column = RunColumn(comparison.key);
@@ -294,11 +298,12 @@ core::Result<SqlQuery> BuildSearchRunsQuery(const std::vector<int64_t>& experime
           return core::InternalError("search compiler: unknown run attribute " + comparison.key);
         }
         MLFORGE_RETURN_IF_ERROR(
-            AppendValueCondition(column, comparison, &where, &where_parameters));
+            AppendValueCondition(dialect, column, comparison, &where, &where_parameters));
         break;
       }
       case FilterEntity::kDataset:
-        MLFORGE_RETURN_IF_ERROR(AppendDatasetCondition(comparison, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(
+            AppendDatasetCondition(dialect, comparison, &where, &where_parameters));
         break;
     }
   }
@@ -313,7 +318,8 @@ core::Result<SqlQuery> BuildSearchRunsQuery(const std::vector<int64_t>& experime
   return query;
 }
 
-core::Result<SqlQuery> BuildSearchExperimentsQuery(const RunFilter& filter, ViewType view_type,
+core::Result<SqlQuery> BuildSearchExperimentsQuery(Dialect dialect, const RunFilter& filter,
+                                                   ViewType view_type,
                                                    const std::vector<OrderBy>& order_by,
                                                    int64_t limit, int64_t offset) {
   std::string where = "e." + std::string(StagesClause(view_type));
@@ -321,15 +327,16 @@ core::Result<SqlQuery> BuildSearchExperimentsQuery(const RunFilter& filter, View
   for (const Comparison& comparison : filter.comparisons) {
     where += " AND ";
     if (comparison.entity == FilterEntity::kTag) {
-      MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(
-          "experiment_tags", "experiment_id", "e.experiment_id", comparison, &where, &parameters));
+      MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "experiment_tags", "experiment_id",
+                                                   "e.experiment_id", comparison, &where,
+                                                   &parameters));
       continue;
     }
     std::string_view column = ExperimentColumn(comparison.key);
     if (comparison.entity != FilterEntity::kAttribute || column.empty()) {
       return core::InternalError("search compiler: unexpected experiment key " + comparison.key);
     }
-    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(column, comparison, &where, &parameters));
+    MLFORGE_RETURN_IF_ERROR(AppendValueCondition(dialect, column, comparison, &where, &parameters));
   }
   std::string order;
   bool orders_id = false;
@@ -355,7 +362,7 @@ core::Result<SqlQuery> BuildSearchExperimentsQuery(const RunFilter& filter, View
 }
 
 core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
-    const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
+    Dialect dialect, const std::vector<int64_t>& experiment_ids, const RunFilter& filter,
     const std::vector<LoggedModelDatasetFilter>& datasets,
     const std::vector<LoggedModelOrder>& order_by, int64_t limit, int64_t offset) {
   std::string joins;
@@ -373,7 +380,7 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
       joins +=
           " LEFT JOIN (SELECT model_id, value, is_nan FROM (SELECT model_id, value, is_nan, "
           "ROW_NUMBER() OVER (PARTITION BY model_id ORDER BY timestamp DESC, step DESC) "
-          "AS position FROM logged_model_metrics WHERE key = ?";
+          "AS recency FROM logged_model_metrics WHERE key = ?";
       join_parameters.push_back(clause.key);
       if (!order_by[index].dataset_name.empty()) {
         joins += " AND dataset_name = ?";
@@ -383,7 +390,7 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
         joins += " AND dataset_digest = ?";
         join_parameters.push_back(order_by[index].dataset_digest);
       }
-      joins += ") WHERE position = 1) " + alias + " ON " + alias + ".model_id = m.model_id";
+      joins += ") ranked WHERE recency = 1) " + alias + " ON " + alias + ".model_id = m.model_id";
       order += "CASE WHEN " + alias + ".model_id IS NULL THEN 2 WHEN " + alias +
                ".is_nan = 1 THEN 1 ELSE 0 END, " + alias + ".value" + direction;
       continue;
@@ -415,17 +422,18 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
     switch (comparison.entity) {
       case FilterEntity::kMetric:
         has_metric_comparison = true;
-        MLFORGE_RETURN_IF_ERROR(
-            AppendLoggedModelMetricCondition(comparison, datasets, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendLoggedModelMetricCondition(dialect, comparison, datasets,
+                                                                 &where, &where_parameters));
         break;
       case FilterEntity::kParam:
-        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition("logged_model_params", "model_id",
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "logged_model_params", "model_id",
                                                      "m.model_id", comparison, &where,
                                                      &where_parameters));
         break;
       case FilterEntity::kTag:
-        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition("logged_model_tags", "model_id", "m.model_id",
-                                                     comparison, &where, &where_parameters));
+        MLFORGE_RETURN_IF_ERROR(AppendKeyedCondition(dialect, "logged_model_tags", "model_id",
+                                                     "m.model_id", comparison, &where,
+                                                     &where_parameters));
         break;
       case FilterEntity::kAttribute: {
         std::string_view column = LoggedModelColumn(comparison.key);
@@ -434,7 +442,7 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
                                      comparison.key);
         }
         MLFORGE_RETURN_IF_ERROR(
-            AppendValueCondition(column, comparison, &where, &where_parameters));
+            AppendValueCondition(dialect, column, comparison, &where, &where_parameters));
         break;
       }
       case FilterEntity::kDataset:
@@ -457,4 +465,4 @@ core::Result<SqlQuery> BuildSearchLoggedModelsQuery(
   return query;
 }
 
-}  // namespace mlforge::tracking::sqlite_internal
+}  // namespace mlforge::tracking::sql
