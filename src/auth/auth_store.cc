@@ -13,10 +13,11 @@
 namespace mlforge::auth {
 namespace {
 
-using tracking::sqlite_internal::Connection;
+using tracking::sql::Connection;
+using tracking::sql::ConnectionPool;
+using tracking::sql::Statement;
 using tracking::sqlite_internal::ConnectionOptions;
-using tracking::sqlite_internal::ConnectionPool;
-using tracking::sqlite_internal::Statement;
+using SqlitePool = tracking::sqlite_internal::ConnectionPool;
 
 constexpr std::array<std::string_view, 1> kMigrations = {
     // 1: MLflow's basic-auth tables, plus access tokens.
@@ -145,7 +146,7 @@ core::Result<int64_t> ChangeGrant(Connection& connection, const PermissionTable&
 
 core::Result<std::unique_ptr<AuthStore>> AuthStore::Open(const std::string& path) {
   if (path.empty()) return core::InvalidArgumentError("Empty path for the auth database");
-  if (path != ConnectionPool::kInMemory) {
+  if (path != SqlitePool::kInMemory) {
     std::error_code error;
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, error);
@@ -157,11 +158,14 @@ core::Result<std::unique_ptr<AuthStore>> AuthStore::Open(const std::string& path
   ConnectionOptions options;
   // Users and grants change rarely and matter: commit them to disk at once.
   options.synchronous_full = true;
-  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer, Connection::Open(path, options));
-  MLFORGE_RETURN_IF_ERROR(tracking::sqlite_internal::ApplyMigrations(
-      *writer, "auth_schema_version", kMigrations, "authentication"));
-  return std::unique_ptr<AuthStore>(
-      new AuthStore(std::make_unique<ConnectionPool>(path, options, 4, std::move(writer))));
+  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<tracking::sqlite_internal::Connection> writer,
+                           tracking::sqlite_internal::Connection::Open(path, options));
+  auto pool = std::make_unique<SqlitePool>(path, options, 4, std::move(writer));
+  MLFORGE_RETURN_IF_ERROR(pool->Write([](Connection& connection) {
+    return tracking::sql::ApplyMigrations(connection, "auth_schema_version", kMigrations,
+                                          "authentication");
+  }));
+  return std::unique_ptr<AuthStore>(new AuthStore(std::move(pool)));
 }
 
 AuthStore::AuthStore(std::unique_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}

@@ -29,10 +29,9 @@
 #include "auth/permission.h"
 #include "core/status.h"
 
-namespace mlforge::tracking::sqlite_internal {
+namespace mlforge::tracking::sql {
 class ConnectionPool;
-class Connection;
-}  // namespace mlforge::tracking::sqlite_internal
+}  // namespace mlforge::tracking::sql
 
 namespace mlforge::auth {
 
@@ -115,10 +114,10 @@ class AuthStore {
       int64_t user_id);
 
  private:
-  explicit AuthStore(std::unique_ptr<tracking::sqlite_internal::ConnectionPool> pool);
+  explicit AuthStore(std::unique_ptr<tracking::sql::ConnectionPool> pool);
   void ForgetCredentials();
 
-  std::unique_ptr<tracking::sqlite_internal::ConnectionPool> pool_;
+  std::unique_ptr<tracking::sql::ConnectionPool> pool_;
 
   std::mutex cache_mutex_;
   // Digest of (username, password) -> user id; guarded by cache_mutex_.
