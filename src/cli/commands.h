@@ -21,5 +21,6 @@ void AddTrainCommand(CLI::App& app);
 void AddPredictCommand(CLI::App& app);
 void AddRunsCommands(CLI::App& app);
 void AddServerCommand(CLI::App& app);  // experiments list, runs list|show|compare
+void AddServeCommand(CLI::App& app);   // serve MODEL_URI over the three inference protocols
 
 }  // namespace mlforge::cli

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddPredictCommand(app);
   mlforge::cli::AddRunsCommands(app);
   mlforge::cli::AddServerCommand(app);
+  mlforge::cli::AddServeCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

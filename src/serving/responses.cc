@@ -1,0 +1,37 @@
+#include "serving/responses.h"
+
+#include <chrono>
+
+#include "net/status_http.h"
+
+namespace mlforge::serving {
+
+net::HttpResponse JsonResponse(const nlohmann::json& body, int status) {
+  return net::HttpResponse::Json(
+      status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+net::HttpResponse WithRetryAfter(net::HttpResponse response, core::StatusCode code) {
+  if (code == core::StatusCode::kUnavailable) response.SetHeader("Retry-After", "1");
+  return response;
+}
+
+net::HttpResponse ErrorResponse(const core::Status& status) {
+  return WithRetryAfter(
+      JsonResponse({{"error", status.message()}}, net::HttpStatusFor(status.code())),
+      status.code());
+}
+
+core::Result<nlohmann::json> ParseJsonBody(std::string_view body) {
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception& error) {
+    return core::InvalidArgumentError(std::string("the body is not valid JSON: ") + error.what());
+  }
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace mlforge::serving

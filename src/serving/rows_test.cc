@@ -1,0 +1,79 @@
+#include "serving/rows.h"
+
+#include <gtest/gtest.h>
+
+#include "serving/testing/test_models.h"
+
+namespace mlforge::serving {
+namespace {
+
+TEST(RowsTest, SplitMatchesColumnsByName) {
+  const auto signature_model = testing::TabularRegressor();
+  const ModelSignature& signature = signature_model->signature();
+  Json columns = {"x2", "x0", "x1"};
+  auto rows = RowsFromSplit(&columns, Json::parse("[[3, 1, 2], [6, 4, 5]]"), signature);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ(rows->values, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST(RowsTest, MissingAndExtraColumnsAreNamed) {
+  const auto signature_model = testing::TabularRegressor();
+  const ModelSignature& signature = signature_model->signature();
+  Json missing = {"x0", "x1"};
+  auto result = RowsFromSplit(&missing, Json::parse("[[1, 2]]"), signature);
+  EXPECT_EQ(result.status().code(), core::StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("missing column(s) [x2]"), std::string::npos)
+      << result.status().message();
+  Json extra = {"x0", "x1", "x2", "label"};
+  result = RowsFromSplit(&extra, Json::parse("[[1, 2, 3, 4]]"), signature);
+  EXPECT_NE(result.status().message().find("unknown column(s) [label]"), std::string::npos)
+      << result.status().message();
+  result = RowsFromJson(Json::parse(R"([{"x0": 1, "x1": 2}])"), signature);
+  EXPECT_NE(result.status().message().find("row 0: missing column(s) [x2]"), std::string::npos)
+      << result.status().message();
+}
+
+TEST(RowsTest, TensorRowsAreFlattenedAndCounted) {
+  const auto signature_model = testing::TensorClassifier();
+  const ModelSignature& signature = signature_model->signature();
+  auto rows = RowsFromJson(Json::parse("[[[1, 2], [3, 4]], [5, 6, 7, 8]]"), signature);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->rows, 2);
+  EXPECT_EQ(rows->values[7], 8);
+  auto short_row = RowsFromJson(Json::parse("[[1, 2, 3]]"), signature);
+  EXPECT_NE(short_row.status().message().find("row 0 has 3 values; the model expects 4"),
+            std::string::npos)
+      << short_row.status().message();
+  auto text = RowsFromJson(Json::parse(R"([[1, "a", 3, 4]])"), signature);
+  EXPECT_EQ(text.status().code(), core::StatusCode::kInvalidArgument);
+}
+
+TEST(RowsTest, ColumnarAndCsv) {
+  const auto signature_model = testing::TabularRegressor();
+  const ModelSignature& signature = signature_model->signature();
+  auto rows =
+      RowsFromColumnar(Json::parse(R"({"x1": [2, 5], "x0": [1, 4], "x2": [3, 6]})"), signature);
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ(rows->values, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  auto csv = RowsFromCsv("x1,x2,x0\r\n2,3,1\n5,6,4\n", signature);
+  ASSERT_TRUE(csv.ok()) << csv.status().message();
+  EXPECT_EQ(csv->values, (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  auto bad = RowsFromCsv("x0,x1,x2\n1,two,3\n", signature);
+  EXPECT_NE(bad.status().message().find("'two' is not a number"), std::string::npos);
+}
+
+TEST(RowsTest, PredictionsFollowMlforgePredict) {
+  const auto classifier_model = testing::TensorClassifier();
+  const ModelSignature& classifier = classifier_model->signature();
+  Matrix scores(2, 3);
+  scores.values = {0.1F, 0.9F, 0.2F, 3, 1, 2};
+  EXPECT_EQ(Predictions(classifier, scores), Json::parse("[1, 0]"));
+  const auto regressor_model = testing::TabularRegressor();
+  const ModelSignature& regressor = regressor_model->signature();
+  Matrix values(2, 1);
+  values.values = {1.5F, 2.5F};
+  EXPECT_EQ(Predictions(regressor, values), Json::parse("[1.5, 2.5]"));
+}
+
+}  // namespace
+}  // namespace mlforge::serving
