@@ -1,7 +1,8 @@
 // The RegistryStore conformance suite: MLflow's model registry semantics
 // (mlflow/store/model_registry/sqlalchemy_store.py), written against the
 // RegistryStore interface only and run once per backend
-// (INSTANTIATE_TEST_SUITE_P at the bottom).
+// (INSTANTIATE_TEST_SUITE_P at the bottom): SQLite, and the REST client
+// store through a real server.
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "registry/registry_store.h"
 #include "registry/sqlite/sqlite_registry_store.h"
 #include "registry/testing/registry_conformance.h"
+#include "registry/testing/served_rest_registry.h"
 #include "tracking/testing/temp_dir.h"
 
 namespace mlforge::registry {
@@ -445,15 +447,17 @@ TEST_P(RegistryConformanceTest, DataSurvivesReopen) {
             3);
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, RegistryConformanceTest,
-                         ::testing::Values(RegistryBackend{"Sqlite",
-                                                           [](const std::filesystem::path& folder) {
-                                                             return SqliteRegistryStore::Open(
-                                                                 (folder / "mlflow.db").string());
-                                                           }}),
-                         [](const ::testing::TestParamInfo<RegistryBackend>& info) {
-                           return info.param.name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Registry, RegistryConformanceTest,
+    ::testing::Values(RegistryBackend{"Sqlite",
+                                      [](const std::filesystem::path& folder) {
+                                        return SqliteRegistryStore::Open(
+                                            (folder / "mlflow.db").string());
+                                      }},
+                      // The REST client through a real server on
+                      // loopback over a SQLite file.
+                      RegistryBackend{"Rest", testing::ServedRestRegistryStore::Open}),
+    [](const ::testing::TestParamInfo<RegistryBackend>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace mlforge::registry
