@@ -32,7 +32,8 @@ core::Result<std::unique_ptr<RestTransport>> RestTransport::Open(std::string_vie
   return Open(uri, Options());
 }
 
-RestTransport::RestTransport(std::string host, int port, std::string path_prefix, Options options)
+RestTransport::RestTransport(std::string host, int port, const std::string& path_prefix,
+                             Options options)
     : host_(std::move(host)),
       port_(port),
       api_prefix_(path_prefix + "/api/2.0/mlflow/"),

@@ -73,7 +73,7 @@ class RestTransport {
   static core::Result<std::unique_ptr<RestTransport>> Open(std::string_view uri, Options options);
   static core::Result<std::unique_ptr<RestTransport>> Open(std::string_view uri);
 
-  RestTransport(std::string host, int port, std::string path_prefix, Options options);
+  RestTransport(std::string host, int port, const std::string& path_prefix, Options options);
   RestTransport(const RestTransport&) = delete;
   RestTransport& operator=(const RestTransport&) = delete;
   ~RestTransport();
