@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
+#include <string>
 
 namespace mlforge::cli {
 
@@ -13,14 +14,19 @@ namespace mlforge::cli {
 // <home>/runs unless flags say otherwise.
 std::filesystem::path Home();
 
+// The tracking store commands use when neither --tracking-uri nor
+// MLFLOW_TRACKING_URI names one: "sqlite:///<home>/mlruns.db".
+std::string DefaultTrackingUri();
+
 // Prints "error: <message>" to stderr and returns the process exit code 1.
 int Fail(const std::string& message);
 
 void AddDataCommand(CLI::App& app);
 void AddTrainCommand(CLI::App& app);
 void AddPredictCommand(CLI::App& app);
-void AddRunsCommands(CLI::App& app);
-void AddServerCommand(CLI::App& app);  // experiments list, runs list|show|compare
-void AddServeCommand(CLI::App& app);   // serve MODEL_URI over the three inference protocols
+void AddRunsCommands(CLI::App& app);    // experiments list, runs list|show|compare
+void AddServerCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);    // serve MODEL_URI over the three inference protocols
+void AddModelsCommands(CLI::App& app);  // models register|list|show|alias|resolve
 
 }  // namespace mlforge::cli

@@ -17,6 +17,8 @@ std::filesystem::path Home() {
   return std::filesystem::path(user_home ? user_home : ".") / ".mlforge";
 }
 
+std::string DefaultTrackingUri() { return "sqlite:///" + (Home() / "mlruns.db").string(); }
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddRunsCommands(app);
   mlforge::cli::AddServerCommand(app);
   mlforge::cli::AddServeCommand(app);
+  mlforge::cli::AddModelsCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

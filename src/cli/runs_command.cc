@@ -9,19 +9,19 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <map>
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/table.h"
 #include "tracking/client.h"
 
 namespace mlforge::cli {
 namespace {
 
 std::unique_ptr<tracking::Client> OpenClient(const std::string& uri) {
-  auto client = tracking::Client::Open(uri, "sqlite:///" + (Home() / "mlruns.db").string(), {},
-                                       (Home() / "artifacts").string());
+  auto client =
+      tracking::Client::Open(uri, DefaultTrackingUri(), {}, (Home() / "artifacts").string());
   if (!client.ok()) throw CLI::RuntimeError(Fail(client.status().message()));
   return std::move(client).value();
 }
@@ -32,39 +32,9 @@ T Check(core::Result<T> result) {
   return std::move(result).value();
 }
 
-std::string Time(int64_t millis) {
-  if (millis <= 0) return "-";
-  std::time_t seconds = static_cast<std::time_t>(millis / 1000);
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof(buffer), "%Y-%m-%d %H:%M:%S", &local);
-  return buffer;
-}
-
 std::string Number(double value) {
   if (std::isnan(value)) return "nan";
   return fmt::format("{:.6g}", value);
-}
-
-// Prints rows as aligned columns; the first row is the header.
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (size_t column = 0; column < row.size(); ++column) {
-      widths[column] = std::max(widths[column], row[column].size());
-    }
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t column = 0; column < row.size(); ++column) {
-      line += row[column];
-      if (column + 1 < row.size())
-        line += std::string(widths[column] - row[column].size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  }
 }
 
 std::optional<double> LatestMetric(const tracking::Run& run, const std::string& key) {
@@ -91,8 +61,8 @@ void AddRunsCommands(CLI::App& app) {
       auto page = Check(
           client->store().SearchExperiments(tracking::ViewType::kActiveOnly, 1000, "", {}, token));
       for (const auto& experiment : page.experiments) {
-        rows.push_back({experiment.experiment_id, experiment.name, Time(experiment.creation_time),
-                        experiment.artifact_location});
+        rows.push_back({experiment.experiment_id, experiment.name,
+                        FormatTime(experiment.creation_time), experiment.artifact_location});
       }
       token = page.next_page_token;
     } while (!token.empty());
@@ -141,7 +111,7 @@ void AddRunsCommands(CLI::App& app) {
       auto loss = LatestMetric(run, "val_loss");
       rows.push_back({run.info.run_id, run.info.run_name,
                       std::string(tracking::RunStatusName(run.info.status)),
-                      Time(run.info.start_time), accuracy ? Number(*accuracy) : "-",
+                      FormatTime(run.info.start_time), accuracy ? Number(*accuracy) : "-",
                       loss ? Number(*loss) : "-"});
     }
     PrintTable(rows);
@@ -159,8 +129,9 @@ void AddRunsCommands(CLI::App& app) {
         "run        %s (%s)\nexperiment %s\nstatus     %s\nstarted    %s\nended      %s\n"
         "user       %s\nartifacts  %s\n",
         info.run_id.c_str(), info.run_name.c_str(), info.experiment_id.c_str(),
-        std::string(tracking::RunStatusName(info.status)).c_str(), Time(info.start_time).c_str(),
-        Time(info.end_time.value_or(0)).c_str(), info.user_id.c_str(), info.artifact_uri.c_str());
+        std::string(tracking::RunStatusName(info.status)).c_str(),
+        FormatTime(info.start_time).c_str(), FormatTime(info.end_time.value_or(0)).c_str(),
+        info.user_id.c_str(), info.artifact_uri.c_str());
     auto section = [](const char* title, std::vector<std::vector<std::string>> rows) {
       if (rows.empty()) return;
       std::sort(rows.begin(), rows.end());

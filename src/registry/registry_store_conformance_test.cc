@@ -1,7 +1,8 @@
 // The RegistryStore conformance suite: MLflow's model registry semantics
 // (mlflow/store/model_registry/sqlalchemy_store.py), written against the
 // RegistryStore interface only and run once per backend
-// (INSTANTIATE_TEST_SUITE_P at the bottom).
+// (INSTANTIATE_TEST_SUITE_P at the bottom): SQLite, and the REST client
+// store through a real server.
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 
 #include "registry/registry_store.h"
 #include "registry/testing/registry_conformance.h"
+#include "registry/testing/served_rest_registry.h"
 #include "tracking/testing/temp_dir.h"
 
 namespace mlforge::registry {

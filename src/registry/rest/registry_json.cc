@@ -1,10 +1,20 @@
 #include "registry/rest/registry_json.h"
 
 #include <string>
+#include <utility>
+
+#include "tracking/rest/json_fields.h"
 
 namespace mlforge::registry::rest {
 
 namespace {
+
+using tracking::rest::KeyValueList;
+using tracking::rest::ReadInt64Into;
+using tracking::rest::ReadList;
+using tracking::rest::ReadString;
+using tracking::rest::RequireObject;
+using tracking::rest::WrongType;
 
 void PutIfNotEmpty(Json& object, const char* name, const std::string& value) {
   if (!value.empty()) object[name] = value;
@@ -61,6 +71,61 @@ Json RegisteredModelToJson(const RegisteredModel& model) {
     object["aliases"] = std::move(aliases);
   }
   return object;
+}
+
+core::Result<ModelVersion> ModelVersionFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "a model version"));
+  ModelVersion version;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "name", version.name));
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "version", version.version));
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "creation_timestamp", version.creation_timestamp));
+  MLFORGE_RETURN_IF_ERROR(
+      ReadInt64Into(json, "last_updated_timestamp", version.last_updated_timestamp));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "user_id", version.user_id));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "current_stage", version.current_stage));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "description", version.description));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "source", version.source));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "run_id", version.run_id));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "run_link", version.run_link));
+  std::string status;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "status", status));
+  if (!status.empty()) {
+    MLFORGE_ASSIGN_OR_RETURN(version.status, ParseModelVersionStatus(status));
+  }
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "status_message", version.status_message));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "model_id", version.model_id));
+  MLFORGE_ASSIGN_OR_RETURN(version.tags, KeyValueList<ModelVersionTag>(json, "tags"));
+  MLFORGE_ASSIGN_OR_RETURN(const Json* aliases, ReadList(json, "aliases"));
+  for (const Json& alias : *aliases) {
+    if (!alias.is_string()) return WrongType("aliases", "a list of strings", alias);
+    version.aliases.push_back(alias.get<std::string>());
+  }
+  return version;
+}
+
+core::Result<RegisteredModel> RegisteredModelFromJson(const Json& json) {
+  MLFORGE_RETURN_IF_ERROR(RequireObject(json, "a registered model"));
+  RegisteredModel model;
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "name", model.name));
+  MLFORGE_RETURN_IF_ERROR(ReadInt64Into(json, "creation_timestamp", model.creation_timestamp));
+  MLFORGE_RETURN_IF_ERROR(
+      ReadInt64Into(json, "last_updated_timestamp", model.last_updated_timestamp));
+  MLFORGE_RETURN_IF_ERROR(ReadString(json, "description", model.description));
+  MLFORGE_ASSIGN_OR_RETURN(const Json* latest, ReadList(json, "latest_versions"));
+  for (const Json& entry : *latest) {
+    MLFORGE_ASSIGN_OR_RETURN(ModelVersion version, ModelVersionFromJson(entry));
+    model.latest_versions.push_back(std::move(version));
+  }
+  MLFORGE_ASSIGN_OR_RETURN(model.tags, KeyValueList<RegisteredModelTag>(json, "tags"));
+  MLFORGE_ASSIGN_OR_RETURN(const Json* aliases, ReadList(json, "aliases"));
+  for (const Json& entry : *aliases) {
+    MLFORGE_RETURN_IF_ERROR(RequireObject(entry, "a registered model alias"));
+    RegisteredModelAlias alias;
+    MLFORGE_RETURN_IF_ERROR(ReadString(entry, "alias", alias.alias));
+    MLFORGE_RETURN_IF_ERROR(ReadInt64Into(entry, "version", alias.version));
+    model.aliases.push_back(std::move(alias));
+  }
+  return model;
 }
 
 }  // namespace mlforge::registry::rest

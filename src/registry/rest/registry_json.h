@@ -6,10 +6,17 @@
 // number as a decimal string, the status enum by name, and unset optional
 // strings and empty repeated fields left out).
 //
+// The FromJson functions read such JSON back (the client side:
+// registry/rest/rest_registry_store.h), leniently as MLflow's ParseDict
+// does: int64 fields and the version may be numbers or decimal strings,
+// absent fields are defaults, unknown fields are ignored. InvalidArgument
+// for a field of the wrong type or an unknown status name.
+//
 // Thread safety: free functions on plain values.
 
 #include <nlohmann/json.hpp>
 
+#include "core/status.h"
 #include "registry/entities.h"
 
 namespace mlforge::registry::rest {
@@ -25,5 +32,8 @@ Json ModelVersionToJson(const ModelVersion& model_version);
 //  "latest_versions": [...], "tags": [...],
 //  "aliases": [{"alias": "champion", "version": "3"}]}
 Json RegisteredModelToJson(const RegisteredModel& model);
+
+core::Result<ModelVersion> ModelVersionFromJson(const Json& json);
+core::Result<RegisteredModel> RegisteredModelFromJson(const Json& json);
 
 }  // namespace mlforge::registry::rest

@@ -1,11 +1,9 @@
 #include "tracking/rest/rest_store.h"
 
-#include <charconv>
 #include <string>
 #include <utility>
 
 #include "net/http.h"
-#include "tracking/rest/credentials.h"
 
 namespace mlforge::tracking::rest {
 namespace {
@@ -68,146 +66,26 @@ core::Status BadResponse(const core::Status& status) {
 }  // namespace
 
 core::Result<std::unique_ptr<Store>> RestStore::Open(std::string_view uri) {
-  constexpr std::string_view kHttp = "http://";
-  if (uri.starts_with("https://")) {
-    return core::UnimplementedError(
-        "https:// tracking URIs are not supported yet: '" + std::string(uri) +
-        "'. Use http:// (for example behind a TLS-terminating proxy on the same host)");
-  }
-  if (!uri.starts_with(kHttp)) {
-    return core::InvalidArgumentError("Not an http:// tracking server URI: '" + std::string(uri) +
-                                      "'");
-  }
-  std::string_view rest = uri.substr(kHttp.size());
-  size_t path_start = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, path_start);
-  std::string_view path =
-      path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
-  size_t query = path.find_first_of("?#");
-  if (query != std::string_view::npos) path = path.substr(0, query);
-  while (path.ends_with('/')) path.remove_suffix(1);
-
-  if (authority.find('@') != std::string_view::npos) {
-    return core::UnimplementedError("Credentials in the tracking URI '" + std::string(uri) +
-                                    "' are not supported");
-  }
-  std::string host;
-  std::string_view port_text;
-  if (authority.starts_with('[')) {  // [v6]:port
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return core::InvalidArgumentError("Invalid tracking URI '" + std::string(uri) +
-                                        "': unclosed '[' in the host");
-    }
-    host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        return core::InvalidArgumentError("Invalid tracking URI '" + std::string(uri) + "'");
-      }
-      port_text = after.substr(1);
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (host.empty()) {
-    return core::InvalidArgumentError("Invalid tracking URI '" + std::string(uri) +
-                                      "': no host; write http://host:port");
-  }
-  int port = 80;
-  if (!port_text.empty()) {
-    auto [end, error] =
-        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (error != std::errc() || end != port_text.data() + port_text.size() || port < 1 ||
-        port > 65535) {
-      return core::InvalidArgumentError("Invalid port '" + std::string(port_text) +
-                                        "' in tracking URI '" + std::string(uri) + "'");
-    }
-  }
-  return std::unique_ptr<Store>(
-      std::make_unique<RestStore>(std::move(host), port, std::string(path)));
+  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<RestTransport> transport, RestTransport::Open(uri));
+  return std::unique_ptr<Store>(std::make_unique<RestStore>(std::move(transport)));
 }
 
-RestStore::RestStore(std::string host, int port, std::string path_prefix)
-    : host_(std::move(host)), port_(port), api_prefix_(path_prefix + "/api/2.0/mlflow/") {}
+RestStore::RestStore(std::unique_ptr<RestTransport> transport) : transport_(std::move(transport)) {}
 
 RestStore::~RestStore() = default;
 
-// ---- Transport -------------------------------------------------------------
-
-core::Result<std::unique_ptr<net::HttpClient>> RestStore::Borrow() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!idle_.empty()) {
-      std::unique_ptr<net::HttpClient> client = std::move(idle_.back());
-      idle_.pop_back();
-      return client;
-    }
-  }
-  net::HttpClient::Options options;
-  // MLflow's client credentials (MLFLOW_TRACKING_USERNAME/PASSWORD or
-  // MLFLOW_TRACKING_TOKEN) go with every request.
-  options.default_headers = CredentialHeadersFromEnvironment();
-  core::Result<std::unique_ptr<net::HttpClient>> client =
-      net::HttpClient::Connect(host_, port_, options);
-  if (!client.ok()) {
-    return client.status().WithContext("Tracking server http://" + host_ + ":" +
-                                       std::to_string(port_));
-  }
-  return client;
-}
-
-void RestStore::GiveBack(std::unique_ptr<net::HttpClient> client) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(client));
-}
-
-core::Result<Json> RestStore::Call(std::string_view method, std::string target,
-                                   std::string_view body) {
-  MLFORGE_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> client, Borrow());
-  net::HttpHeaders headers;
-  if (!body.empty()) headers.push_back({"Content-Type", "application/json"});
-  core::Result<net::HttpResponse> response = client->Send(method, target, body, headers);
-  if (!response.ok()) {
-    // The connection is in an unknown state; drop it.
-    return response.status().WithContext(std::string(method) + " http://" + host_ + ":" +
-                                         std::to_string(port_) + target);
-  }
-  GiveBack(std::move(client));
-  if (response->status != 200) return MlflowErrorStatus(response->status, response->body);
-  if (response->body.empty()) return Json::object();
-  Json parsed = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) {
-    return core::InternalError(
-        "Tracking server answered " + target +
-        " with something other than a JSON object: " + response->body.substr(0, 200));
-  }
-  return parsed;
-}
-
 core::Result<Json> RestStore::Post(std::string_view name, const Json& body) {
-  return Call("POST", api_prefix_ + std::string(name), DumpJson(body));
+  return transport_->Post(name, body);
 }
 
 core::Result<Json> RestStore::Send(std::string_view method, std::string_view name,
                                    const Json& body) {
-  return Call(method, api_prefix_ + std::string(name), DumpJson(body));
+  return transport_->Send(method, name, body);
 }
 
 core::Result<Json> RestStore::Get(std::string_view name,
                                   const std::vector<std::pair<std::string, std::string>>& query) {
-  std::string target = api_prefix_ + std::string(name);
-  char separator = '?';
-  for (const auto& [key, value] : query) {
-    target += separator;
-    target += net::PercentEncode(key);
-    target += '=';
-    target += net::PercentEncode(value);
-    separator = '&';
-  }
-  return Call("GET", std::move(target), {});
+  return transport_->Get(name, query);
 }
 
 // ---- Experiments -------------------------------------------------------------
@@ -480,7 +358,7 @@ core::Status RestStore::SetLoggedModelTags(std::string_view model_id,
 }
 
 core::Status RestStore::DeleteLoggedModelTag(std::string_view model_id, std::string_view key) {
-  return Call("DELETE", api_prefix_ + ModelPath(model_id) + "/tags/" + net::PercentEncode(key), {})
+  return transport_->Call("DELETE", ModelPath(model_id) + "/tags/" + net::PercentEncode(key), {})
       .status();
 }
 

@@ -24,40 +24,36 @@
 // or dropped connection is Unavailable; a request over the timeout is
 // DeadlineExceeded; a response that is not MLflow's JSON is Internal.
 //
-// Thread safety: every method may be called from many threads at once. The
-// store keeps a small pool of keep-alive connections (net::HttpClient is one
-// connection and not thread-safe); a call borrows one, or opens a new one
-// when all are busy, and gives it back afterwards.
+// Transport (connections, retries of transient failures, error decoding)
+// is tracking/rest/rest_transport.h, shared with the registry's REST store.
+//
+// Thread safety: every method may be called from many threads at once.
 //
 // Not for: https (Unimplemented), authentication headers.
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/status.h"
-#include "net/http_client.h"
 #include "tracking/rest/mlflow_json.h"
+#include "tracking/rest/rest_transport.h"
 #include "tracking/store.h"
 
 namespace mlforge::tracking::rest {
 
 class RestStore : public Store {
  public:
-  // The most idle connections kept for reuse.
-  static constexpr size_t kMaxIdleConnections = 8;
-
   // `uri` is "http://host[:port][/path prefix]" (port 80 when absent; the
   // prefix, if any, goes before "/api/2.0/mlflow/"). Connects lazily: a
   // server that is down shows up as Unavailable on the first call.
   // InvalidArgument for a malformed URI; Unimplemented for https.
   static core::Result<std::unique_ptr<Store>> Open(std::string_view uri);
 
-  RestStore(std::string host, int port, std::string path_prefix);
+  explicit RestStore(std::unique_ptr<RestTransport> transport);
   RestStore(const RestStore&) = delete;
   RestStore& operator=(const RestStore&) = delete;
   ~RestStore() override;
@@ -123,26 +119,13 @@ class RestStore : public Store {
                           const std::vector<LoggedModelOutput>& models) override;
 
  private:
-  // POSTs `body` to endpoint `name` ("runs/create") and returns the parsed
-  // response body, or the error it carries.
+  // Shorthands for transport_'s calls.
   core::Result<Json> Post(std::string_view name, const Json& body);
-  // Sends `body` with `method` (PATCH, DELETE) to endpoint `name`.
   core::Result<Json> Send(std::string_view method, std::string_view name, const Json& body);
-  // GETs endpoint `name` with `query` (pairs, encoded here).
   core::Result<Json> Get(std::string_view name,
                          const std::vector<std::pair<std::string, std::string>>& query);
-  core::Result<Json> Call(std::string_view method, std::string target, std::string_view body);
 
-  // A pooled connection, or a new one.
-  core::Result<std::unique_ptr<net::HttpClient>> Borrow();
-  void GiveBack(std::unique_ptr<net::HttpClient> client);
-
-  const std::string host_;
-  const int port_;
-  const std::string api_prefix_;  // "<path prefix>/api/2.0/mlflow/"
-
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<net::HttpClient>> idle_;  // guarded by mutex_
+  const std::unique_ptr<RestTransport> transport_;
 };
 
 }  // namespace mlforge::tracking::rest

@@ -2,8 +2,10 @@
 # mlforge_tracking library; included by ../CMakeLists.txt).
 target_sources(mlforge_tracking PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mlflow_json.cc
+  ${CMAKE_CURRENT_LIST_DIR}/json_fields.cc
   ${CMAKE_CURRENT_LIST_DIR}/request_fields.cc
   ${CMAKE_CURRENT_LIST_DIR}/mlflow_handler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/rest_transport.cc
   ${CMAKE_CURRENT_LIST_DIR}/rest_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/credentials.cc
 )
@@ -16,4 +18,5 @@ mlforge_test(mlforge_tracking_rest_test
   # registers itself as a backend in rest_store_test.cc).
   ${CMAKE_CURRENT_LIST_DIR}/../store_conformance_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/rest_store_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/rest_transport_test.cc
   LIBS mlforge_tracking)
