@@ -8,10 +8,12 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
 #include "cli/commands.h"
+#include "registry/model_fetch.h"
 #include "net/http_server.h"
 #include "serving/repository.h"
 #include "serving/routes.h"
@@ -19,21 +21,6 @@
 
 namespace mlforge::cli {
 namespace {
-
-// The package folder for MODEL_URI. Only folders (and file:// URIs) for now.
-// TODO(issue 5): runs:/RUN_ID/model and models:/NAME/VERSION|@ALIAS go
-// through registry::ResolveModelUri (tracking store from --tracking-uri or
-// MLFLOW_TRACKING_URI) once that lands; this is the one place to call it.
-core::Result<std::filesystem::path> ResolveServeUri(const std::string& uri) {
-  if (uri.starts_with("runs:/") || uri.starts_with("models:/")) {
-    return core::UnimplementedError(
-        "'" + uri +
-        "': serving runs:/ and models:/ URIs needs the registry resolver, which is not in this "
-        "build yet; pass the package folder (for a run: <run artifacts>/model)");
-  }
-  std::string path = uri.starts_with("file://") ? uri.substr(7) : uri;
-  return std::filesystem::path(path);
-}
 
 // The served name when --name is not given: the folder's name, or its
 // parent's when the folder is the usual "model".
@@ -52,6 +39,7 @@ std::string DefaultName(const std::filesystem::path& folder) {
 void AddServeCommand(CLI::App& app) {
   struct Flags {
     std::string uri;
+    std::string tracking_uri;
     std::string name;
     std::string host = "127.0.0.1";
     int port = 8080;
@@ -65,8 +53,14 @@ void AddServeCommand(CLI::App& app) {
   auto flags = std::make_shared<Flags>();
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve a model over MLflow scoring, KServe V2 and TF Serving REST");
-  serve->add_option("model", flags->uri, "Model package folder (runs:/ and models:/ to come)")
+  serve
+      ->add_option("model", flags->uri,
+                   "Model package: a folder, runs:/RUN_ID/model, models:/NAME/VERSION or "
+                   "models:/NAME@ALIAS")
       ->required();
+  serve->add_option("--tracking-uri", flags->tracking_uri,
+                    "Tracking server or store for runs:/ and models:/ (default: "
+                    "$MLFLOW_TRACKING_URI, else the local store)");
   serve->add_option("--name", flags->name, "Model name in the URLs (default: from the folder)");
   serve->add_option("--host", flags->host, "Address to listen on")->capture_default_str();
   serve->add_option("--port", flags->port, "Port (0 picks a free one)")->capture_default_str();
@@ -86,11 +80,23 @@ void AddServeCommand(CLI::App& app) {
       ->add_option("--max-body-mb", flags->max_body_mb, "Largest request body, in MiB; more is 413")
       ->capture_default_str();
   serve->callback([flags] {
-    auto folder = ResolveServeUri(flags->uri);
-    if (!folder.ok()) throw CLI::RuntimeError(Fail(folder.status().message()));
-    auto model = serving::TorchModel::Load(*folder);
+    registry::ModelStores stores;
+    const char* env_tracking = std::getenv("MLFLOW_TRACKING_URI");
+    stores.tracking_uri = !flags->tracking_uri.empty() ? flags->tracking_uri
+                          : env_tracking != nullptr && *env_tracking != '\0' ? env_tracking
+                                                                            : DefaultTrackingUri();
+    const char* env_registry = std::getenv("MLFLOW_REGISTRY_URI");
+    if (env_registry != nullptr) stores.registry_uri = env_registry;
+    auto fetched = registry::FetchModel(flags->uri, stores, Home() / "models");
+    if (!fetched.ok()) throw CLI::RuntimeError(Fail(fetched.status().message()));
+    const std::filesystem::path folder = fetched->folder;
+    auto model = serving::TorchModel::Load(folder);
     if (!model.ok()) throw CLI::RuntimeError(Fail(model.status().message()));
-    const std::string name = flags->name.empty() ? DefaultName(*folder) : flags->name;
+    // A registered model serves under its registry name and version.
+    const std::string name = !flags->name.empty()   ? flags->name
+                             : !fetched->name.empty() ? fetched->name
+                                                      : DefaultName(folder);
+    if (fetched->version > 0 && flags->version == 1) flags->version = fetched->version;
 
     net::MetricsRegistry registry;
     serving::ServingMetrics metrics(&registry);
@@ -125,7 +131,7 @@ void AddServeCommand(CLI::App& app) {
         "mlforge serve: model '%s' version %lld from %s (%lld values per row%s)\n"
         "  max batch %lld rows, max delay %lld us, queue %zu, %d threads\n"
         "listening on http://%s\n",
-        name.c_str(), static_cast<long long>(flags->version), folder->string().c_str(),
+        name.c_str(), static_cast<long long>(flags->version), folder.string().c_str(),
         static_cast<long long>(signature.row_width()), signature.classifier ? ", classifier" : "",
         static_cast<long long>(flags->max_batch), static_cast<long long>(flags->max_delay_us),
         flags->queue, options.worker_threads, (*server)->address().c_str());

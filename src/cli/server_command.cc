@@ -19,9 +19,8 @@
 #include "cli/commands.h"
 #include "net/http_server.h"
 #include "net/router.h"
-#include "registry/postgres/postgres_registry_store.h"
 #include "registry/rest/registry_handler.h"
-#include "registry/sqlite/sqlite_registry_store.h"
+#include "registry/registry_store_factory.h"
 #include "tracking/artifacts/artifact_handler.h"
 #include "tracking/artifacts/local/local_artifact_store.h"
 #include "tracking/postgres/postgres_uri.h"
@@ -30,15 +29,6 @@
 
 namespace mlforge::cli {
 namespace {
-
-// The SQLite file of a sqlite:/// URI or bare path (SQLAlchemy's rules:
-// three slashes then the path), for the registry's tables beside tracking's.
-std::string SqlitePath(const std::string& uri) {
-  const std::string scheme = "sqlite:///";
-  std::string path = uri.rfind(scheme, 0) == 0 ? uri.substr(scheme.size()) : uri;
-  if (size_t query = path.find('?'); query != std::string::npos) path.resize(query);
-  return path;
-}
 
 bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1";
@@ -126,8 +116,7 @@ void AddServerCommand(CLI::App& app) {
     auto artifact_store = tracking::LocalArtifactStore::Open(artifacts);
     if (!artifact_store.ok()) throw CLI::RuntimeError(Fail(artifact_store.status().message()));
     // The registry lives in the same database as the tracking store.
-    auto registry_store = postgres ? registry::OpenPostgresRegistryStore(uri)
-                                   : registry::SqliteRegistryStore::Open(SqlitePath(uri));
+    auto registry_store = registry::OpenRegistryStore(uri);
     if (!registry_store.ok()) throw CLI::RuntimeError(Fail(registry_store.status().message()));
 
     if (!flags->app_name.empty() && flags->app_name != "basic-auth") {
@@ -186,11 +175,7 @@ void AddServerCommand(CLI::App& app) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     auto started = net::HttpServer::Start(options, std::move(router));
     if (!started.ok()) throw CLI::RuntimeError(Fail(started.status().message()));
-    std::printf("mlforge server listening on http://%s
-  store: %s
-  artifacts: %s
-  auth: %s
-",
+    std::printf("mlforge server listening on http://%s\n  store: %s\n  artifacts: %s\n  auth: %s\n",
                 (*started)->address().c_str(), tracking::postgres::RedactPassword(uri).c_str(),
                 artifacts.c_str(), with_auth ? "on (basic and bearer)" : "off");
     if (!with_auth && !IsLoopback(flags->host)) {

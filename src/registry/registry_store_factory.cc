@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "registry/postgres/postgres_registry_store.h"
 #include "registry/rest/rest_registry_store.h"
 #include "registry/sqlite/sqlite_registry_store.h"
 
@@ -32,16 +33,13 @@ core::Result<std::unique_ptr<RegistryStore>> OpenRegistryStore(std::string_view 
     return SqliteRegistryStore::Open(std::string(rest.substr(1)));
   }
   if (scheme == "postgresql" || scheme == "postgres" || scheme.starts_with("postgresql+")) {
-    return core::UnimplementedError(
-        "The PostgreSQL model registry store is not available in this build yet: '" +
-        std::string(uri) +
-        "'. Use a SQLite store (sqlite:///mlflow.db) or a tracking server (http://host:port)");
+    return OpenPostgresRegistryStore(uri);
   }
   if (scheme == "http" || scheme == "https") return rest::RestRegistryStore::Open(uri);
   return core::InvalidArgumentError("Unsupported model registry URI scheme '" +
                                     std::string(scheme) + "' in '" + std::string(uri) +
-                                    "'. Supported: sqlite:// (or a bare file path) and http:// (a "
-                                    "tracking server)");
+                                    "'. Supported: sqlite:// (or a bare file path), postgresql:// "
+                                    "and http:// (a tracking server)");
 }
 
 }  // namespace mlforge::registry

@@ -13,7 +13,7 @@
 //                          RestRegistryStore: a tracking server's registry
 //                          over MLflow's REST API (https: Unimplemented)
 //   postgresql://...  postgres://...  postgresql+driver://...
-//                          Unimplemented for now
+//                          the PostgreSQL store (the tracking database)
 //
 // A "?query" after a sqlite path is ignored.
 
