@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "tracking/postgres/postgres_uri.h"
 
 namespace {
 
@@ -376,8 +377,9 @@ int main(int argc, char** argv) {
   {
     Server server(flags, home);
     std::printf("mlforge server on 127.0.0.1:%d, store %s\n", server.port(),
-                flags.backend_store_uri.empty() ? (home / "mlruns.db").c_str()
-                                                : flags.backend_store_uri.c_str());
+                flags.backend_store_uri.empty()
+                    ? (home / "mlruns.db").c_str()
+                    : mlforge::tracking::postgres::RedactPassword(flags.backend_store_uri).c_str());
     auto client = Connect(server.port());
     std::string experiment =
         Post(*client, "experiments/create", {{"name", "load-bench"}})["experiment_id"];
