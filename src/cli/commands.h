@@ -18,6 +18,14 @@ std::filesystem::path Home();
 // MLFLOW_TRACKING_URI names one: "sqlite:///<home>/mlruns.db".
 std::string DefaultTrackingUri();
 
+// The value of environment variable `name`, or `fallback` when it is unset
+// or empty.
+std::string EnvOr(const char* name, const std::string& fallback);
+
+// MLflow's order: the --tracking-uri flag when given, else
+// MLFLOW_TRACKING_URI, else DefaultTrackingUri().
+std::string TrackingUriFrom(const std::string& flag);
+
 // Prints "error: <message>" to stderr and returns the process exit code 1.
 int Fail(const std::string& message);
 

@@ -19,6 +19,15 @@ std::filesystem::path Home() {
 
 std::string DefaultTrackingUri() { return "sqlite:///" + (Home() / "mlruns.db").string(); }
 
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string TrackingUriFrom(const std::string& flag) {
+  return flag.empty() ? EnvOr("MLFLOW_TRACKING_URI", DefaultTrackingUri()) : flag;
+}
+
 int Fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return 1;

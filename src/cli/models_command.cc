@@ -32,15 +32,9 @@ struct Stores {
   std::unique_ptr<registry::RegistryStore> registry;
 };
 
-std::string EnvOr(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : fallback;
-}
-
 Stores OpenStores(const std::string& uri_flag, bool with_tracking) {
   Stores stores;
-  stores.tracking_uri =
-      uri_flag.empty() ? EnvOr("MLFLOW_TRACKING_URI", DefaultTrackingUri()) : uri_flag;
+  stores.tracking_uri = TrackingUriFrom(uri_flag);
   stores.registry_uri = EnvOr("MLFLOW_REGISTRY_URI", stores.tracking_uri);
   if (with_tracking) {
     // Opening the tracking store first creates a fresh local database with

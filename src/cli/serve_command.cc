@@ -81,12 +81,8 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve->callback([flags] {
     registry::ModelStores stores;
-    const char* env_tracking = std::getenv("MLFLOW_TRACKING_URI");
-    stores.tracking_uri = !flags->tracking_uri.empty() ? flags->tracking_uri
-                          : env_tracking != nullptr && *env_tracking != '\0' ? env_tracking
-                                                                            : DefaultTrackingUri();
-    const char* env_registry = std::getenv("MLFLOW_REGISTRY_URI");
-    if (env_registry != nullptr) stores.registry_uri = env_registry;
+    stores.tracking_uri = TrackingUriFrom(flags->tracking_uri);
+    stores.registry_uri = EnvOr("MLFLOW_REGISTRY_URI", "");
     auto fetched = registry::FetchModel(flags->uri, stores, Home() / "models");
     if (!fetched.ok()) throw CLI::RuntimeError(Fail(fetched.status().message()));
     const std::filesystem::path folder = fetched->folder;
