@@ -41,13 +41,16 @@ TEST(LauncherTest, StartsEveryRankWithItsEnvironment) {
 TEST(LauncherTest, KilledWorkerStopsTheOthersAndRestartsTheGroup) {
   core::testing::ScopedTempDir dir("launcher");
   const std::string log = dir.path().string() + "/log";
-  // On the first attempt rank 1 kills itself with SIGKILL while rank 0
-  // sleeps (and must be stopped); on the second both succeed.
+  // On the first attempt rank 1 kills itself with SIGKILL once rank 0 has
+  // logged its start (so the launcher cannot stop rank 0 before it wrote its
+  // line) while rank 0 sleeps and must be stopped; on the second both succeed.
   LauncherOptions options;
   options.argv = {"/bin/sh", "-c",
                   "echo \"start $MLFORGE_DIST_RANK $MLFORGE_DIST_RESTART_COUNT\" >> " + log +
                       "; if [ $MLFORGE_DIST_RESTART_COUNT = 0 ]; then "
-                      "if [ $MLFORGE_DIST_RANK = 1 ]; then kill -9 $$; fi; "
+                      "if [ $MLFORGE_DIST_RANK = 1 ]; then "
+                      "while ! grep -q 'start 0 0' " + log + "; do sleep 0.01; done; "
+                      "kill -9 $$; fi; "
                       "exec sleep 60; fi"};
   options.nproc = 2;
   options.max_restarts = 2;
