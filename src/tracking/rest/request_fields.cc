@@ -177,13 +177,20 @@ RequestFields RequestFields::FromQuery(const net::QueryParams& query) {
 }
 
 RequestFields::RequestFields(Json object, std::string path)
-    : object_(std::move(object)), path_(std::move(path)) {
-  assert(object_.is_object() && "RequestFields holds a JSON object");
+    : owner_(std::make_shared<Json>(std::move(object))),
+      object_(owner_.get()),
+      path_(std::move(path)) {
+  assert(object_->is_object() && "RequestFields holds a JSON object");
+}
+
+RequestFields::RequestFields(std::shared_ptr<Json> owner, const Json* object, std::string path)
+    : owner_(std::move(owner)), object_(object), path_(std::move(path)) {
+  assert(object_->is_object() && "RequestFields holds a JSON object");
 }
 
 const Json* RequestFields::Find(std::string_view name) const {
-  auto found = object_.find(name);
-  if (found == object_.end() || found->is_null()) return nullptr;
+  auto found = object_->find(name);
+  if (found == object_->end() || found->is_null()) return nullptr;
   return &*found;
 }
 
@@ -310,7 +317,7 @@ core::Result<std::vector<RequestFields>> RequestFields::ObjectList(std::string_v
           "' supplied:  Hint: Value was of type '" + std::string(PythonTypeName(element)) + "'." +
           std::string(kSeeApiDocs));
     }
-    objects.emplace_back(element, std::move(path));
+    objects.push_back(RequestFields(owner_, &element, std::move(path)));
   }
   return objects;
 }
@@ -320,7 +327,7 @@ core::Result<std::optional<RequestFields>> RequestFields::OptionalObject(
   const Json* value = Find(name);
   if (value == nullptr) return std::optional<RequestFields>();
   if (!value->is_object()) return InvalidValue(name, *value);
-  return std::optional<RequestFields>(RequestFields(*value, PathOf(name)));
+  return std::optional<RequestFields>(RequestFields(owner_, value, PathOf(name)));
 }
 
 core::Result<std::string> RequestFields::RunId() const {
@@ -344,7 +351,12 @@ core::Result<std::optional<bool>> RequestFields::OptionalBool(std::string_view n
 }
 
 void RequestFields::Set(std::string_view name, std::string value) {
-  object_[std::string(name)] = std::move(value);
+  // Copy on write: views that share this body must not see the change.
+  if (owner_.use_count() > 1 || object_ != owner_.get()) {
+    owner_ = std::make_shared<Json>(*object_);
+    object_ = owner_.get();
+  }
+  (*owner_)[std::string(name)] = std::move(value);
 }
 
 }  // namespace mlforge::tracking::rest

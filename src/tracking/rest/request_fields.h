@@ -32,6 +32,7 @@
 // A plain value; not synchronised.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -97,12 +98,17 @@ class RequestFields {
                             std::string_view hint = "") const;
 
  private:
+  // A view of `object`, a node inside the tree `owner` holds (nested
+  // messages share their request's parsed body instead of copying it).
+  RequestFields(std::shared_ptr<Json> owner, const Json* object, std::string path);
+
   // The value of `name`, or nullptr when absent or null.
   const Json* Find(std::string_view name) const;
   // "<path>.<name>", or `name` at the top level.
   std::string PathOf(std::string_view name) const;
 
-  Json object_;  // always a JSON object
+  std::shared_ptr<Json> owner_;  // the whole parsed body
+  const Json* object_;           // a JSON object inside *owner_
   std::string path_;
 };
 

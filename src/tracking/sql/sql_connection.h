@@ -58,6 +58,11 @@ class StatementBackend {
   virtual ~StatementBackend() = default;
   // Placeholders are numbered from 1; the value is copied.
   virtual void Bind(int index, const SqlValue& value) = 0;
+  // Text without building a SqlValue first; backends that copy the bytes
+  // themselves override it to skip the temporary string.
+  virtual void BindText(int index, std::string_view value) {
+    Bind(index, SqlValue(std::string(value)));
+  }
   // Runs the statement on the first call after binding (or after Reset),
   // then advances: true when a row is ready, false when done.
   virtual core::Result<bool> Step() = 0;
@@ -78,10 +83,13 @@ class Statement {
   Statement& Bind(int index, int64_t value) { return BindValue(index, SqlValue(value)); }
   Statement& Bind(int index, double value) { return BindValue(index, SqlValue(value)); }
   Statement& Bind(int index, std::string_view value) {
-    return BindValue(index, SqlValue(std::string(value)));
+    backend_->BindText(index, value);
+    return *this;
   }
   Statement& Bind(int index, std::nullptr_t) { return BindValue(index, SqlValue(nullptr)); }
-  Statement& Bind(int index, const std::string& value) { return BindValue(index, SqlValue(value)); }
+  Statement& Bind(int index, const std::string& value) {
+    return Bind(index, std::string_view(value));
+  }
   Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
   Statement& BindValue(int index, const SqlValue& value) {
     backend_->Bind(index, value);

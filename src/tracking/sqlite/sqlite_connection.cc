@@ -130,6 +130,11 @@ class SqliteStatement final : public sql::StatementBackend {
     }
   }
 
+  void BindText(int index, std::string_view value) override {
+    sqlite3_bind_text64(statement_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                        SQLITE_UTF8);
+  }
+
   core::Result<bool> Step() override {
     int code = sqlite3_step(statement_);
     if (code == SQLITE_ROW) return true;
