@@ -8,6 +8,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -20,6 +25,38 @@ namespace {
 
 bool IsLoopback(const std::string& address) {
   return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
+}
+
+// The local address this host would use to reach the master: the source
+// address of a UDP socket "connected" to it (nothing is sent). On a host with
+// several interfaces this picks the one that routes to the group, where
+// Gloo's own default (the address the host name resolves to) may be a
+// loopback or unrelated address. Empty when it cannot tell.
+std::string LocalAddressTowards(const std::string& master_addr, int master_port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(master_addr.c_str(), std::to_string(master_port).c_str(), &hints, &found) != 0) {
+    return "";
+  }
+  std::string local;
+  for (addrinfo* entry = found; entry != nullptr && local.empty(); entry = entry->ai_next) {
+    int fd = socket(entry->ai_family, SOCK_DGRAM, 0);
+    if (fd < 0) continue;
+    sockaddr_storage own{};
+    socklen_t length = sizeof(own);
+    if (connect(fd, entry->ai_addr, entry->ai_addrlen) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&own), &length) == 0) {
+      char text[INET6_ADDRSTRLEN] = {};
+      const void* raw = own.ss_family == AF_INET
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&own)->sin_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&own)->sin6_addr);
+      if (inet_ntop(own.ss_family, raw, text, sizeof(text)) != nullptr) local = text;
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return local;
 }
 
 std::string StepKey(int rank) { return "mlforge/step/" + std::to_string(rank); }
@@ -82,6 +119,11 @@ core::Result<std::unique_ptr<ProcessGroup>> ProcessGroup::Join(const LaunchEnv& 
       gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
     } else if (IsLoopback(env.master_addr)) {
       gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+    } else if (std::string local = LocalAddressTowards(env.master_addr, env.master_port);
+               !local.empty()) {
+      spdlog::debug("rank {}: Gloo on {}, the address that routes to the master {}", env.rank,
+                    local, env.master_addr);
+      gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(local));
     } else {
       gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
