@@ -8,6 +8,7 @@
 //           items by their values, own outputs by "{{outputs.NAME}}", an
 //           earlier step's artifact by its content digest, its value output
 //           by the value, its run id by the id>
+//   item <the item>                                  (for_each steps)
 //   binary <digest of the mlforge binary>            (mlforge steps)
 //   output NAME TYPE FROM KEY                        (each declared output)
 //   input PATH DIGEST                                (each `inputs:` entry)
@@ -437,6 +438,7 @@ core::Result<std::string> PipelineRun::KeyText(const Instance& instance,
   text << "mlforge-pipeline-step v1\n";
   text << "kind " << (step.kind == CommandKind::kMlforge ? "mlforge" : "shell") << "\n";
   text << "command " << key_command << "\n";
+  if (instance.report.item_index >= 0) text << "item " << instance.report.item << "\n";
   if (step.kind == CommandKind::kMlforge) {
     std::lock_guard<std::mutex> lock(binary_mutex_);
     if (binary_digest_.empty()) {
@@ -485,6 +487,7 @@ core::Result<std::string> PipelineRun::KeyText(const Instance& instance,
 core::Status PipelineRun::CollectOutputs(Instance& instance, const fs::path& outputs_dir) {
   const Step& step = *instance.step;
   std::error_code error;
+  std::vector<std::pair<std::string, std::string>> values;
   for (const Output& output : step.outputs) {
     const fs::path path = outputs_dir / output.name;
     if (output.type == OutputType::kFile) {
@@ -546,8 +549,9 @@ core::Status PipelineRun::CollectOutputs(Instance& instance, const fs::path& out
     MLFORGE_ASSIGN_OR_RETURN(std::string value, CheckValue(output.type, raw, what));
     instance.output_text[output.name] = value;
     instance.output_digest[output.name] = "value:" + value;
-    instance.report.values.emplace_back(output.name, value);
+    values.emplace_back(output.name, value);
   }
+  Update([&] { instance.report.values = std::move(values); });
   return core::Status::Ok();
 }
 
@@ -706,12 +710,13 @@ void PipelineRun::RunInstance(Instance& instance) {
         fs::remove_all(outputs_dir, error);
         core::Status restored = cache_.Restore(*entry, outputs_dir);
         if (restored.ok()) {
+          std::vector<std::pair<std::string, std::string>> values;
           for (const CachedOutput& output : entry->outputs) {
             if (output.type == "file" || output.type == "folder") {
               instance.output_text[output.name] = (outputs_dir / output.name).string();
             } else {
               instance.output_text[output.name] = output.value;
-              instance.report.values.emplace_back(output.name, output.value);
+              values.emplace_back(output.name, output.value);
               // The value's file too, as the step had written it.
               core::Status written = core::WriteFileAtomic(outputs_dir / output.name, output.value);
               (void)written;
@@ -721,6 +726,7 @@ void PipelineRun::RunInstance(Instance& instance) {
           lock.reset();
           std::string run_id = CreateChildRun(instance);
           Update([&] {
+            instance.report.values = std::move(values);
             instance.report.state = StepState::kCached;
             instance.report.run_id = run_id;
             instance.report.producer_run_id =
