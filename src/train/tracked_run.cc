@@ -153,16 +153,15 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
       // MLflow's start_run() under MLFLOW_RUN_ID: continue that run.
       auto existing = client->store().GetRun(options.existing_run_id);
       if (!existing.ok()) {
-        return existing.status().WithContext("MLFLOW_RUN_ID names run " +
-                                             options.existing_run_id);
+        return existing.status().WithContext("MLFLOW_RUN_ID names run " + options.existing_run_id);
       }
       run = *existing;
       result.experiment_id = run.info.experiment_id;
-      MLFORGE_RETURN_IF_ERROR(client->store()
-                                  .UpdateRun(run.info.run_id, tracking::RunStatus::kRunning,
-                                             std::nullopt, std::nullopt)
-                                  .status()
-                                  .WithContext("continuing tracking run " + run.info.run_id));
+      MLFORGE_RETURN_IF_ERROR(
+          client->store()
+              .UpdateRun(run.info.run_id, tracking::RunStatus::kRunning, std::nullopt, std::nullopt)
+              .status()
+              .WithContext("continuing tracking run " + run.info.run_id));
       MLFORGE_RETURN_IF_ERROR(client->store().LogBatch(run.info.run_id, {}, {}, tags));
     } else {
       MLFORGE_ASSIGN_OR_RETURN(std::string config_experiment,
