@@ -36,5 +36,8 @@ void AddRunsCommands(CLI::App& app);    // experiments list, runs list|show|comp
 void AddServerCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);    // serve MODEL_URI over the three inference protocols
 void AddModelsCommands(CLI::App& app);  // models register|list|show|alias|resolve
+// The `pipeline` group with run|validate. Commands added later (export) find
+// the group with app.get_subcommand("pipeline"), so register them after this.
+void AddPipelineCommands(CLI::App& app);
 
 }  // namespace mlforge::cli
