@@ -36,5 +36,9 @@ void AddRunsCommands(CLI::App& app);    // experiments list, runs list|show|comp
 void AddServerCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);    // serve MODEL_URI over the three inference protocols
 void AddModelsCommands(CLI::App& app);  // models register|list|show|alias|resolve
+void AddRunCommand(CLI::App& app);        // run PROJECT_DIR: an MLflow Project entry point
+void AddLineageCommand(CLI::App& app);    // lineage models:/NAME/VERSION
+void AddEvaluateCommand(CLI::App& app);   // evaluate MODEL_URI --data D
+void AddReproduceCommand(CLI::App& app);  // runs reproduce RUN_ID (after AddRunsCommands)
 
 }  // namespace mlforge::cli

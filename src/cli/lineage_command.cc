@@ -1,0 +1,7 @@
+#include "cli/commands.h"
+
+namespace mlforge::cli {
+
+void AddLineageCommand(CLI::App&) {}
+
+}  // namespace mlforge::cli

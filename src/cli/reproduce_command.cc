@@ -1,0 +1,7 @@
+#include "cli/commands.h"
+
+namespace mlforge::cli {
+
+void AddReproduceCommand(CLI::App&) {}
+
+}  // namespace mlforge::cli
