@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "projects/mlproject.h"
 #include "projects/project_run.h"
 
 namespace mlforge::cli {
