@@ -70,9 +70,12 @@ core::Status LogToRun(const EvaluateOptions& options, const EvaluateReport& repo
   MLFORGE_RETURN_IF_ERROR(client->store().LogBatch(options.run_id, metrics, {}, {}));
   tracking::DatasetInput input;
   nlohmann::json profile = {{"split", report.split}, {"rows", report.result.samples}};
-  input.dataset = {
-      report.dataset_name, report.dataset_digest.substr(0, 16), "local", report.dataset_source, "",
-      profile.dump()};
+  input.dataset = {report.dataset_name + "-" + report.split,
+                   report.dataset_digest.substr(0, 16),
+                   "local",
+                   report.dataset_source,
+                   "",
+                   profile.dump()};
   input.tags = {{std::string(tracking::kDatasetContextTag), "evaluation"}};
   return client->store().LogInputs(options.run_id, {input});
 }

@@ -13,9 +13,11 @@
 //
 // With `run_id` set the metrics <split>_accuracy and <split>_loss
 // ("test_accuracy", "test_loss") go to that run at step 0, and the dataset
-// is logged as its input with context "evaluation" (MLflow's log-inputs;
-// the digest shortened to 16 characters as mlforge train logs it, so both
-// name the same dataset).
+// split is logged as its input with context "evaluation" (MLflow's
+// log-inputs) under the name "<dataset>-<split>" ("mnist-test"): a store
+// keeps one input per dataset and run, so the name tells it apart from the
+// training input, while the digest (shortened to 16 characters, as mlforge
+// train logs it) names the same data.
 
 #include <cstdint>
 #include <filesystem>

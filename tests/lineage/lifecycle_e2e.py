@@ -126,6 +126,7 @@ try:
         contexts[context.get("mlflow.data.context")] = dataset_input["dataset"]
     assert set(contexts) == {"training", "evaluation"}, contexts
     assert contexts["evaluation"]["digest"] == manifest["digest"][:16], contexts
+    assert contexts["evaluation"]["name"] == "mnist-test", contexts
     bad = run(["evaluate", f"runs:/{run_id}/model", "--data", "no-such-set", "--data-dir",
                test_data, "--tracking-uri", base], expect=1)
     assert "mlforge data get no-such-set" in bad.stderr, bad.stderr
