@@ -39,5 +39,9 @@ void AddModelsCommands(CLI::App& app);  // models register|list|show|alias|resol
 // The `pipeline` group with run|validate. Commands added later (export) find
 // the group with app.get_subcommand("pipeline"), so register them after this.
 void AddPipelineCommands(CLI::App& app);
+void AddRunCommand(CLI::App& app);        // run PROJECT_DIR: an MLflow Project entry point
+void AddLineageCommand(CLI::App& app);    // lineage models:/NAME/VERSION
+void AddEvaluateCommand(CLI::App& app);   // evaluate MODEL_URI --data D
+void AddReproduceCommand(CLI::App& app);  // runs reproduce RUN_ID (after AddRunsCommands)
 
 }  // namespace mlforge::cli

@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   mlforge::cli::AddServeCommand(app);
   mlforge::cli::AddModelsCommands(app);
   mlforge::cli::AddPipelineCommands(app);
+  mlforge::cli::AddRunCommand(app);
+  mlforge::cli::AddLineageCommand(app);
+  mlforge::cli::AddEvaluateCommand(app);
+  mlforge::cli::AddReproduceCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "registry/model_fetch.h"
 #include "net/http_server.h"
+#include "registry/model_fetch.h"
 #include "serving/repository.h"
 #include "serving/routes.h"
 #include "serving/torch/torch_model.h"
@@ -89,7 +89,7 @@ void AddServeCommand(CLI::App& app) {
     auto model = serving::TorchModel::Load(folder);
     if (!model.ok()) throw CLI::RuntimeError(Fail(model.status().message()));
     // A registered model serves under its registry name and version.
-    const std::string name = !flags->name.empty()   ? flags->name
+    const std::string name = !flags->name.empty()     ? flags->name
                              : !fetched->name.empty() ? fetched->name
                                                       : DefaultName(folder);
     if (fetched->version > 0 && flags->version == 1) flags->version = fetched->version;

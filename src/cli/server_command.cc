@@ -19,8 +19,8 @@
 #include "cli/commands.h"
 #include "net/http_server.h"
 #include "net/router.h"
-#include "registry/rest/registry_handler.h"
 #include "registry/registry_store_factory.h"
+#include "registry/rest/registry_handler.h"
 #include "tracking/artifacts/artifact_handler.h"
 #include "tracking/artifacts/local/local_artifact_store.h"
 #include "tracking/postgres/postgres_uri.h"
@@ -47,7 +47,8 @@ std::unique_ptr<auth::AuthStore> OpenAuth(const std::string& path, const std::st
   auto user = (*store)->CreateUser(admin, password, /*is_admin=*/true);
   if (!user.ok()) throw CLI::RuntimeError(Fail(user.status().message()));
   if (from_env != nullptr && *from_env != '\0') {
-    std::fprintf(stderr, "mlforge server: created admin user '%s' (password from MLFORGE_ADMIN_PASSWORD)\n",
+    std::fprintf(stderr,
+                 "mlforge server: created admin user '%s' (password from MLFORGE_ADMIN_PASSWORD)\n",
                  admin.c_str());
   } else {
     std::fprintf(stderr,
@@ -92,8 +93,9 @@ void AddServerCommand(CLI::App& app) {
   server->add_option("--admin-username", flags->admin_username,
                      "Admin created on first start (default: admin; password from "
                      "MLFORGE_ADMIN_PASSWORD, else a random one printed once)");
-  server->add_option("--default-permission", flags->default_permission,
-                     "Permission where none is granted: READ (default), EDIT, MANAGE, NO_PERMISSIONS");
+  server->add_option(
+      "--default-permission", flags->default_permission,
+      "Permission where none is granted: READ (default), EDIT, MANAGE, NO_PERMISSIONS");
   server->add_flag("--insecure-no-auth", flags->insecure_no_auth,
                    "Allow a non-loopback --host without --auth");
   server->callback([flags] {
@@ -125,23 +127,25 @@ void AddServerCommand(CLI::App& app) {
     }
     const bool with_auth = flags->auth || flags->app_name == "basic-auth";
     if (!with_auth && !IsLoopback(flags->host) && !flags->insecure_no_auth) {
-      throw CLI::RuntimeError(Fail(
-          "--host " + flags->host + " without --auth would let anyone who can reach it read and "
-          "change every run; add --auth (users and permissions), or --insecure-no-auth to "
-          "accept that"));
+      throw CLI::RuntimeError(
+          Fail("--host " + flags->host +
+               " without --auth would let anyone who can reach it read and "
+               "change every run; add --auth (users and permissions), or --insecure-no-auth to "
+               "accept that"));
     }
     auto default_permission = auth::ParsePermission(flags->default_permission);
     if (!default_permission.ok()) {
-      throw CLI::RuntimeError(Fail("--default-permission: " + default_permission.status().message()));
+      throw CLI::RuntimeError(
+          Fail("--default-permission: " + default_permission.status().message()));
     }
     std::unique_ptr<auth::AuthStore> auth_store;
     std::unique_ptr<auth::AuthGate> gate;
     std::unique_ptr<auth::AuthHandler> auth_handler;
     net::Router router;
     if (with_auth) {
-      auth_store = OpenAuth(
-          flags->auth_db.empty() ? (Home() / "basic_auth.db").string() : flags->auth_db,
-          flags->admin_username);
+      auth_store =
+          OpenAuth(flags->auth_db.empty() ? (Home() / "basic_auth.db").string() : flags->auth_db,
+                   flags->admin_username);
       gate = std::make_unique<auth::AuthGate>(*auth_store, **store,
                                               auth::AuthGate::Options{*default_permission});
       auth_handler = std::make_unique<auth::AuthHandler>(*auth_store);
@@ -154,7 +158,8 @@ void AddServerCommand(CLI::App& app) {
     tracking::ArtifactProxyHandler artifact_handler(**artifact_store);
     registry::rest::MlflowRegistryHandler registry_handler(**registry_store, **store);
     // MLflow's server probes; open even with --auth.
-    router.Get("/health", [](const net::HttpRequest&) { return net::HttpResponse::Text(200, "OK"); });
+    router.Get("/health",
+               [](const net::HttpRequest&) { return net::HttpResponse::Text(200, "OK"); });
     router.Get("/version", [](const net::HttpRequest&) {
       return net::HttpResponse::Text(200, MLFORGE_VERSION);
     });

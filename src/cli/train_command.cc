@@ -75,6 +75,7 @@ void AddTrainCommand(CLI::App& app) {
     std::string tracking_uri;
     std::string experiment;
     std::string run_name;
+    std::vector<std::string> tags;
     int threads = 0;
     bool no_progress = false;
     int nproc = 0;
@@ -95,6 +96,8 @@ void AddTrainCommand(CLI::App& app) {
                     "else $MLFORGE_HOME/mlruns.db)");
   train->add_option("--experiment", flags->experiment, "Experiment name (default: config's)");
   train->add_option("--run-name", flags->run_name, "Run name (default: config's or generated)");
+  train->add_option("--tag", flags->tags,
+                    "Set a tag on the new run: --tag mlflow.parentRunId=ID (repeatable)");
   train->add_option("--threads", flags->threads,
                     "Intra-op threads (default: 1, with the BLAS on every core)");
   train->add_flag("--no-progress", flags->no_progress, "Log lines instead of a progress bar");
@@ -159,6 +162,13 @@ void AddTrainCommand(CLI::App& app) {
     options.default_artifact_root = (Home() / "artifacts").string();
     options.experiment = flags->experiment;
     options.run_name = flags->run_name;
+    for (const std::string& tag : flags->tags) {
+      const size_t equals = tag.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        throw CLI::RuntimeError(Fail("--tag '" + tag + "' must be KEY=VALUE"));
+      }
+      options.extra_tags.emplace_back(tag.substr(0, equals), tag.substr(equals + 1));
+    }
     options.runs_dir = Home() / "runs";
     options.data_dir =
         flags->data_dir.empty() ? Home() / "data" : std::filesystem::path(flags->data_dir);

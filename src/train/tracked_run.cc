@@ -148,6 +148,7 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
                                           {"mlflow.source.name", config.source()}};
     std::string commit = GitCommit(std::filesystem::absolute(config.source()).parent_path());
     if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
+    for (const auto& [key, value] : options.extra_tags) tags.push_back({key, value});
     tracking::Run run;
     if (!options.existing_run_id.empty()) {
       // MLflow's start_run() under MLFLOW_RUN_ID: continue that run.

@@ -23,6 +23,8 @@
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/config.h"
 #include "core/status.h"
@@ -42,6 +44,9 @@ struct TrackedRunOptions {
   std::string experiment;
   // Overrides the config's `run_name`; MLflow generates one when both are empty.
   std::string run_name;
+  // Tags set on a new run at creation, beside mlforge's own (e.g. the run a
+  // reproduction re-runs). Ignored on resume.
+  std::vector<std::pair<std::string, std::string>> extra_tags;
   // Run folders go to <runs_dir>/<run id> unless `run_dir` is given.
   std::filesystem::path runs_dir;
   std::filesystem::path run_dir;
