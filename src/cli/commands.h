@@ -36,5 +36,6 @@ void AddRunsCommands(CLI::App& app);    // experiments list, runs list|show|comp
 void AddServerCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);    // serve MODEL_URI over the three inference protocols
 void AddModelsCommands(CLI::App& app);  // models register|list|show|alias|resolve
+void AddK8sCommands(CLI::App& app);     // k8s render train|serve|server
 
 }  // namespace mlforge::cli

@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddServerCommand(app);
   mlforge::cli::AddServeCommand(app);
   mlforge::cli::AddModelsCommands(app);
+  mlforge::cli::AddK8sCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
