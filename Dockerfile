@@ -19,12 +19,22 @@ ARG MLFORGE_TEST=0
 RUN make build \
     && if [ "$MLFORGE_TEST" = 1 ]; then make test; fi
 # The Debian packages that hold the shared libraries build/mlforge loads.
+# ldd prints /lib paths; dpkg knows most files under /usr/lib (merged /usr)
+# and some through an alternatives link (libblas.so.3 -> OpenBLAS), so each
+# library is looked up as printed, under /usr, and with links resolved.
 RUN mkdir /out \
     && strip --strip-debug -o /out/mlforge build/mlforge \
-    && ldd build/mlforge | awk '$3 ~ /^\// { print $3 }' \
-       | xargs -r realpath | xargs -r dpkg -S 2>/dev/null | cut -d: -f1 | sort -u \
-       > /out/runtime-packages \
-    && cat /out/runtime-packages
+    && for lib in $(ldd build/mlforge | awk '$3 ~ /^\// { print $3 }'); do \
+         found=; \
+         for candidate in "$lib" "/usr$lib" "$(readlink -f "$lib")"; do \
+           if owner=$(dpkg -S "$candidate" 2>/dev/null); then \
+             echo "${owner%%:*}"; found=1; break; \
+           fi; \
+         done; \
+         [ -n "$found" ] || { echo "no Debian package holds $lib" >&2; exit 1; }; \
+       done > /out/owners \
+    && sort -u /out/owners > /out/runtime-packages \
+    && echo "runtime packages: $(wc -l < /out/runtime-packages)"
 
 FROM debian:bookworm-slim AS runtime
 ENV DEBIAN_FRONTEND=noninteractive

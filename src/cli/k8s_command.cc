@@ -61,7 +61,7 @@ void AddRenderTrain(CLI::App& render) {
                     "PersistentVolumeClaim for data, runs and checkpoints (default: emptyDir)");
   train->add_option("--namespace", flags->options.name_space, "Namespace of every object");
   train->add_option("--name", flags->options.name,
-                    "Job name (default: mlforge-train-<config file stem>)");
+                    "Job name (default: mlforge-train-<experiment or file stem>)");
   train
       ->add_option("--max-restarts", flags->options.max_restarts,
                    "Times the group may start again after a pod fails")

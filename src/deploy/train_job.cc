@@ -55,15 +55,19 @@ core::Status Validate(const TrainJobOptions& options) {
 
 core::Result<Plan> MakePlan(const TrainJobOptions& options) {
   Plan plan;
+  auto config = core::Config::Parse(options.config_text, options.config_name, options.overrides);
+  if (!config.ok()) return config.status().WithContext("the training config");
   plan.name = options.name;
   if (plan.name.empty()) {
-    const std::string stem = std::filesystem::path(options.config_name).stem().string();
-    plan.name = "mlforge-train-" + ToNameFragment(stem, kMaxNameLength - 14);
+    // The experiment's name reads best; the file's stem when it has none.
+    MLFORGE_ASSIGN_OR_RETURN(
+        std::string base,
+        config->String("experiment",
+                       std::filesystem::path(options.config_name).stem().string()));
+    plan.name = "mlforge-train-" + ToNameFragment(base, kMaxNameLength - 14);
     while (!plan.name.empty() && plan.name.back() == '-') plan.name.pop_back();
   }
   MLFORGE_RETURN_IF_ERROR(ValidateName("--name", plan.name, kMaxNameLength));
-  auto config = core::Config::Parse(options.config_text, options.config_name, options.overrides);
-  if (!config.ok()) return config.status().WithContext("the training config");
   MLFORGE_ASSIGN_OR_RETURN(plan.dataset, config->String("data.name", std::string()));
   plan.config_path = fmt::format("{}/{}", kConfigDir, options.config_name);
   plan.world_size = options.workers * options.nproc_per_pod;

@@ -64,7 +64,7 @@ struct TrainJobOptions {
   std::vector<std::string> overrides;
   // Name of the Job / PyTorchJob, its Service and ConfigMap prefix; at most
   // 50 characters so pod host names stay DNS labels. Default (empty):
-  // "mlforge-train-<config stem>".
+  // "mlforge-train-<the config's experiment, else the file's stem>".
   std::string name;
   // Namespace of every object; empty: none written (kubectl's current one).
   std::string name_space;

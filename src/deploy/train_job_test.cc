@@ -39,14 +39,14 @@ TEST(RenderTrainJobTest, IndexedJobWithHeadlessService) {
   std::vector<YAML::Node> objects = Render(Options());
   ASSERT_EQ(objects.size(), 3U);
   EXPECT_EQ(objects[0]["kind"].as<std::string>(), "ConfigMap");
-  EXPECT_EQ(objects[0]["metadata"]["name"].as<std::string>(), "mlforge-train-train-config");
+  EXPECT_EQ(objects[0]["metadata"]["name"].as<std::string>(), "mlforge-train-mnist-config");
   EXPECT_EQ(objects[0]["data"]["train.yaml"].as<std::string>(), kConfig);
 
   const YAML::Node& service = objects[1];
   EXPECT_EQ(service["kind"].as<std::string>(), "Service");
   EXPECT_EQ(service["spec"]["clusterIP"].as<std::string>(), "None");
   const std::string name = service["metadata"]["name"].as<std::string>();
-  EXPECT_EQ(name, "mlforge-train-train");
+  EXPECT_EQ(name, "mlforge-train-mnist");
 
   const YAML::Node& job = objects[2];
   EXPECT_EQ(job["apiVersion"].as<std::string>(), "batch/v1");
