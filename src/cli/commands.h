@@ -43,5 +43,6 @@ void AddRunCommand(CLI::App& app);        // run PROJECT_DIR: an MLflow Project 
 void AddLineageCommand(CLI::App& app);    // lineage models:/NAME/VERSION
 void AddEvaluateCommand(CLI::App& app);   // evaluate MODEL_URI --data D
 void AddReproduceCommand(CLI::App& app);  // runs reproduce RUN_ID (after AddRunsCommands)
+void AddK8sCommands(CLI::App& app);     // k8s render train|serve|server
 
 }  // namespace mlforge::cli

@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddLineageCommand(app);
   mlforge::cli::AddEvaluateCommand(app);
   mlforge::cli::AddReproduceCommand(app);
+  mlforge::cli::AddK8sCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
