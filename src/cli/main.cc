@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddRunsCommands(app);
   mlforge::cli::AddServerCommand(app);
   mlforge::cli::AddServeCommand(app);
+  mlforge::cli::AddServeCheckCommand(app);
   mlforge::cli::AddModelsCommands(app);
   try {
     app.parse(argc, argv);
