@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 export MLFORGE_HOME ?= $(CURDIR)/.mlforge
 
-.PHONY: all deps configure build test test-unit test-sanitize test-fuzz demo bench bench-train bench-ddp bench-tracking format lint clean
+.PHONY: all deps configure build test test-unit test-sanitize test-fuzz demo bench bench-train bench-ddp bench-tracking bench-serving format lint clean
 
 all: build
 
@@ -52,7 +52,7 @@ test-fuzz: deps
 demo: build
 	@scripts/demo
 
-bench: bench-train bench-tracking bench-ddp
+bench: bench-train bench-tracking bench-ddp bench-serving
 
 bench-train: build
 	@/usr/bin/python3 bench/train/bench_train.py
@@ -62,6 +62,9 @@ bench-ddp: build
 
 bench-tracking: build
 	@$(BUILD)/bench/tracking/mlforge_tracking_bench --mlforge $(BUILD)/mlforge
+
+bench-serving: build
+	@BUILD=$(BUILD) /usr/bin/python3 bench/serving/bench_serving.py
 
 format:
 	@git ls-files '*.h' '*.cc' | xargs clang-format -i

@@ -32,10 +32,11 @@ int Fail(const std::string& message);
 void AddDataCommand(CLI::App& app);
 void AddTrainCommand(CLI::App& app);
 void AddPredictCommand(CLI::App& app);
-void AddRunsCommands(CLI::App& app);    // experiments list, runs list|show|compare
+void AddRunsCommands(CLI::App& app);  // experiments list, runs list|show|compare
 void AddServerCommand(CLI::App& app);
-void AddServeCommand(CLI::App& app);    // serve MODEL_URI over the three inference protocols
-void AddModelsCommands(CLI::App& app);  // models register|list|show|alias|resolve
+void AddServeCommand(CLI::App& app);       // serve MODEL_URI over the three inference protocols
+void AddServeCheckCommand(CLI::App& app);  // serve-check: serve in-process, score rows over HTTP
+void AddModelsCommands(CLI::App& app);     // models register|list|show|alias|resolve
 // The `pipeline` group with run|validate. Commands added later (export) find
 // the group with app.get_subcommand("pipeline"), so register them after this.
 void AddPipelineCommands(CLI::App& app);

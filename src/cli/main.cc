@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddRunsCommands(app);
   mlforge::cli::AddServerCommand(app);
   mlforge::cli::AddServeCommand(app);
+  mlforge::cli::AddServeCheckCommand(app);
   mlforge::cli::AddModelsCommands(app);
   mlforge::cli::AddPipelineCommands(app);
   mlforge::cli::AddRunCommand(app);

@@ -1,10 +1,14 @@
 // mlforge serve MODEL_URI [--name NAME] [--host H] [--port P] [--max-batch N]
 //                         [--max-delay-us US] [--queue N] [--threads N]
+//                         [--poll-interval 10s]
+// mlforge serve --repository models.yaml [...]
 //
-// Serves one model package over MLflow scoring, KServe V2 and TF Serving
-// REST on one port, with dynamic batching, until SIGTERM or SIGINT, which
+// Serves one model (or every model of a repository file) over MLflow
+// scoring, KServe V2 and TF Serving REST on one port, with dynamic batching
+// and alias following (serving::ModelServer), until SIGTERM or SIGINT, which
 // drain: readiness goes false, requests in flight finish, exit 0.
 
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -13,32 +17,15 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "net/http_server.h"
-#include "registry/model_fetch.h"
-#include "serving/repository.h"
-#include "serving/routes.h"
+#include "serving/model_server.h"
 #include "serving/torch/torch_model.h"
 
 namespace mlforge::cli {
-namespace {
-
-// The served name when --name is not given: the folder's name, or its
-// parent's when the folder is the usual "model".
-std::string DefaultName(const std::filesystem::path& folder) {
-  std::filesystem::path clean = folder.lexically_normal();
-  if (clean.filename().empty()) clean = clean.parent_path();
-  std::string name = clean.filename().string();
-  if ((name == "model" || name.empty()) && !clean.parent_path().filename().empty()) {
-    name = clean.parent_path().filename().string();
-  }
-  return name.empty() ? "model" : name;
-}
-
-}  // namespace
 
 void AddServeCommand(CLI::App& app) {
   struct Flags {
     std::string uri;
+    std::string repository;
     std::string tracking_uri;
     std::string name;
     std::string host = "127.0.0.1";
@@ -49,15 +36,18 @@ void AddServeCommand(CLI::App& app) {
     int threads = 0;
     int64_t version = 1;
     size_t max_body_mb = 64;
+    std::string poll_interval;
+    std::string drain_delay = "0";
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* serve = app.add_subcommand(
-      "serve", "Serve a model over MLflow scoring, KServe V2 and TF Serving REST");
-  serve
-      ->add_option("model", flags->uri,
-                   "Model package: a folder, runs:/RUN_ID/model, models:/NAME/VERSION or "
-                   "models:/NAME@ALIAS")
-      ->required();
+      "serve", "Serve models over MLflow scoring, KServe V2 and TF Serving REST");
+  serve->add_option("model", flags->uri,
+                    "Model package: a folder, runs:/RUN_ID/model, models:/NAME/VERSION or "
+                    "models:/NAME@ALIAS (followed as the alias moves)");
+  serve->add_option("--repository", flags->repository,
+                    "YAML file listing several models (name, uri, max_batch, ...) instead of "
+                    "MODEL_URI");
   serve->add_option("--tracking-uri", flags->tracking_uri,
                     "Tracking server or store for runs:/ and models:/ (default: "
                     "$MLFLOW_TRACKING_URI, else the local store)");
@@ -74,45 +64,59 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--threads", flags->threads,
                     "HTTP threads, i.e. requests handled at once (default: max(32, 4 x cores))");
-  serve->add_option("--model-version", flags->version, "Version number to serve the package as")
+  serve->add_option("--model-version", flags->version, "Version number to serve a folder as")
       ->capture_default_str();
   serve
       ->add_option("--max-body-mb", flags->max_body_mb, "Largest request body, in MiB; more is 413")
       ->capture_default_str();
+  serve->add_option("--poll-interval", flags->poll_interval,
+                    "How often models:/NAME@ALIAS (or /latest, /STAGE) is looked up again, e.g. "
+                    "500ms, 10s, 2m; 0 never (default: 10s)");
+  serve
+      ->add_option("--drain-delay", flags->drain_delay,
+                   "After SIGTERM, keep answering this long with readiness already false "
+                   "(e.g. 5s, for a load balancer to notice), then drain")
+      ->capture_default_str();
   serve->callback([flags] {
-    registry::ModelStores stores;
-    stores.tracking_uri = TrackingUriFrom(flags->tracking_uri);
-    stores.registry_uri = EnvOr("MLFLOW_REGISTRY_URI", "");
-    auto fetched = registry::FetchModel(flags->uri, stores, Home() / "models");
-    if (!fetched.ok()) throw CLI::RuntimeError(Fail(fetched.status().message()));
-    const std::filesystem::path folder = fetched->folder;
-    auto model = serving::TorchModel::Load(folder);
-    if (!model.ok()) throw CLI::RuntimeError(Fail(model.status().message()));
-    // A registered model serves under its registry name and version.
-    const std::string name = !flags->name.empty()     ? flags->name
-                             : !fetched->name.empty() ? fetched->name
-                                                      : DefaultName(folder);
-    if (fetched->version > 0 && flags->version == 1) flags->version = fetched->version;
-
-    net::MetricsRegistry registry;
-    serving::ServingMetrics metrics(&registry);
+    if (flags->uri.empty() == flags->repository.empty()) {
+      throw CLI::RuntimeError(
+          Fail("give either MODEL_URI or --repository FILE (e.g. mlforge serve ./model, or "
+               "mlforge serve --repository models.yaml)"));
+    }
+    serving::ModelServer::Options options;
     serving::Batcher::Options batching;
     batching.max_batch_rows = flags->max_batch;
     batching.max_delay = std::chrono::microseconds(flags->max_delay_us);
     batching.max_queued_requests = flags->queue;
-    // Declared before the server, so it outlives the routes that borrow it.
-    serving::ModelRepository repository(batching, &metrics);
-    if (auto status = repository.Load(name, flags->version, *model); !status.ok()) {
-      throw CLI::RuntimeError(Fail(status.message()));
+    batching.wait_for_announced = true;  // one client alone never waits max-delay
+    if (!flags->repository.empty()) {
+      auto file = serving::ReadRepositoryFile(flags->repository, batching);
+      if (!file.ok()) throw CLI::RuntimeError(Fail(file.status().message()));
+      options.models = std::move(file->models);
+      if (file->poll_interval) options.poll_interval = *file->poll_interval;
+    } else {
+      options.models.push_back({flags->name, flags->uri, flags->version, batching});
     }
-
-    net::HttpServer::Options options;
-    options.host = flags->host;
-    options.port = flags->port;
-    options.metrics = &registry;
-    options.max_body_bytes = flags->max_body_mb << 20;
+    if (!flags->poll_interval.empty()) {
+      auto interval = serving::ParseDuration(flags->poll_interval);
+      if (!interval.ok()) {
+        throw CLI::RuntimeError(Fail("--poll-interval: " + interval.status().message()));
+      }
+      options.poll_interval = *interval;
+    }
+    options.stores.tracking_uri = TrackingUriFrom(flags->tracking_uri);
+    options.stores.registry_uri = EnvOr("MLFLOW_REGISTRY_URI", "");
+    options.cache_root = Home() / "models";
+    options.http.host = flags->host;
+    options.http.port = flags->port;
+    options.http.max_body_bytes = flags->max_body_mb << 20;
     const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-    options.worker_threads = flags->threads > 0 ? flags->threads : std::max(32, 4 * cores);
+    options.http.worker_threads = flags->threads > 0 ? flags->threads : std::max(32, 4 * cores);
+
+    auto drain_delay = serving::ParseDuration(flags->drain_delay);
+    if (!drain_delay.ok()) {
+      throw CLI::RuntimeError(Fail("--drain-delay: " + drain_delay.status().message()));
+    }
 
     // Block the stop signals before threads start so only sigwait sees them.
     sigset_t stop_signals;
@@ -120,24 +124,32 @@ void AddServeCommand(CLI::App& app) {
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-    auto server = net::HttpServer::Start(options, serving::MakeServingRouter(&repository, name));
+    const std::chrono::milliseconds poll_interval = options.poll_interval;
+    const int worker_threads = options.http.worker_threads;
+    auto server = serving::ModelServer::Start(std::move(options), serving::TorchModelLoader());
     if (!server.ok()) throw CLI::RuntimeError(Fail(server.status().message()));
-    const auto& signature = (*model)->signature();
+    for (const auto& model : (*server)->models()) {
+      std::printf("mlforge serve: model '%s' version %lld from %s (%lld values per row%s)%s\n",
+                  model.name.c_str(), static_cast<long long>(model.version),
+                  model.folder.string().c_str(),
+                  static_cast<long long>(model.signature.row_width()),
+                  model.signature.classifier ? ", classifier" : "",
+                  model.label.empty()
+                      ? ""
+                      : fmt::format(", following {} every {} ms", model.uri, poll_interval.count())
+                            .c_str());
+    }
     std::printf(
-        "mlforge serve: model '%s' version %lld from %s (%lld values per row%s)\n"
         "  max batch %lld rows, max delay %lld us, queue %zu, %d threads\n"
         "listening on http://%s\n",
-        name.c_str(), static_cast<long long>(flags->version), folder.string().c_str(),
-        static_cast<long long>(signature.row_width()), signature.classifier ? ", classifier" : "",
         static_cast<long long>(flags->max_batch), static_cast<long long>(flags->max_delay_us),
-        flags->queue, options.worker_threads, (*server)->address().c_str());
+        flags->queue, worker_threads, (*server)->address().c_str());
     std::fflush(stdout);
     int received = 0;
     sigwait(&stop_signals, &received);
     std::fprintf(stderr, "mlforge serve: %s, not ready; draining requests in flight\n",
                  received == SIGTERM ? "SIGTERM" : "SIGINT");
-    repository.SetReady(false);
-    (*server)->Stop();
+    (*server)->Drain(*drain_delay);
     std::fprintf(stderr, "mlforge serve: drained, exiting\n");
   });
 }

@@ -35,36 +35,65 @@ Batcher::~Batcher() {
   if (thread_.joinable()) thread_.join();
 }
 
-core::Status Batcher::Schedule(std::unique_ptr<BatchTask>* task) {
+Batcher::Arrival::Arrival(Batcher* batcher) : batcher_(batcher) {
+  std::lock_guard<std::mutex> lock(batcher_->mutex_);
+  ++batcher_->announced_;
+}
+
+Batcher::Arrival::~Arrival() {
+  if (batcher_ == nullptr) return;
+  Batcher* batcher = batcher_;
+  {
+    std::lock_guard<std::mutex> lock(batcher->mutex_);
+    batcher->ArriveLocked(this);
+  }
+  batcher->wake_.notify_one();  // a batch waiting for this request may close now
+}
+
+void Batcher::ArriveLocked(Arrival* arrival) {
+  if (arrival == nullptr || arrival->batcher_ == nullptr) return;
+  --announced_;
+  arrival->batcher_ = nullptr;
+}
+
+core::Status Batcher::Schedule(std::unique_ptr<BatchTask>* task, Arrival* arrival) {
   const int64_t width = model_->signature().row_width();
-  if ((*task)->inputs.rows < 1) return core::InvalidArgumentError("the request has no rows");
-  if ((*task)->inputs.cols != width) {
-    return core::InvalidArgumentError(fmt::format(
+  core::Status status = core::Status::Ok();
+  if ((*task)->inputs.rows < 1) {
+    status = core::InvalidArgumentError("the request has no rows");
+  } else if ((*task)->inputs.cols != width) {
+    status = core::InvalidArgumentError(fmt::format(
         "each row must have {} values for this model, got {}", width, (*task)->inputs.cols));
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_) return core::UnavailableError("the model version is shutting down");
-    if (queue_.size() >= options_.max_queued_requests) {
-      return core::UnavailableError(fmt::format(
+    ArriveLocked(arrival);
+    if (status.ok() && stopping_) {
+      status = core::UnavailableError("the model version is shutting down");
+    } else if (status.ok() && queue_.size() >= options_.max_queued_requests) {
+      status = core::UnavailableError(fmt::format(
           "the batch queue is full ({} requests waiting); retry shortly", queue_.size()));
     }
-    (*task)->enqueued = std::chrono::steady_clock::now();
-    queued_rows_ += (*task)->inputs.rows;
-    queue_.push_back(std::move(*task));
-    if (metrics_.queue_depth) metrics_.queue_depth->Add(1);
+    if (status.ok()) {
+      (*task)->enqueued = std::chrono::steady_clock::now();
+      queued_rows_ += (*task)->inputs.rows;
+      queue_.push_back(std::move(*task));
+      if (metrics_.queue_depth) metrics_.queue_depth->Add(1);
+    }
   }
+  // Wakes the batching thread for a new request, or for a withdrawn
+  // announcement that a waiting batch no longer needs to wait for.
   wake_.notify_one();
-  return core::Status::Ok();
+  return status;
 }
 
-core::Result<Matrix> Batcher::Predict(Matrix inputs) {
+core::Result<Matrix> Batcher::Predict(Matrix inputs, Arrival* arrival) {
   std::promise<core::Result<Matrix>> promise;
   std::future<core::Result<Matrix>> future = promise.get_future();
   auto task = std::make_unique<BatchTask>();
   task->inputs = std::move(inputs);
   task->done = [&promise](core::Result<Matrix> result) { promise.set_value(std::move(result)); };
-  MLFORGE_RETURN_IF_ERROR(Schedule(&task));
+  MLFORGE_RETURN_IF_ERROR(Schedule(&task, arrival));
   return future.get();
 }
 
@@ -98,6 +127,7 @@ void Batcher::Loop() {
         continue;
       }
       if (queued_rows_ >= options_.max_batch_rows) break;
+      if (options_.wait_for_announced && announced_ == 0) break;  // nothing more is coming
       const auto deadline = queue_.front()->enqueued + options_.max_delay;
       if (std::chrono::steady_clock::now() >= deadline) break;
       wake_.wait_until(lock, deadline);

@@ -16,6 +16,14 @@
 // result. When the merged call fails and held more than one request, each
 // request is rerun alone, so one bad request never fails its batch-mates.
 //
+// Waiting only for requests that are coming (Options::wait_for_announced):
+// a front end announces a request with an Arrival as soon as it knows which
+// model the request is for, before it parses the body, and hands the Arrival
+// to Schedule(). A batch then waits (up to max_delay) only while announced
+// requests have not arrived yet; when none is on its way it runs at once.
+// So one client alone never waits max_delay, while many concurrent clients
+// still share forward passes.
+//
 // Back-pressure: Schedule() refuses with Unavailable at once when
 // max_queued_requests are already waiting; callers answer 503.
 //
@@ -61,6 +69,27 @@ class Batcher {
     // The most requests waiting (not yet in a running batch); one more is
     // refused with Unavailable. Default 1024.
     size_t max_queued_requests = 1024;
+    // When true, a batch stops waiting for batch-mates as soon as no
+    // announced request (Arrival) is still on its way, instead of always
+    // waiting out max_delay. Default false.
+    bool wait_for_announced = false;
+  };
+
+  // A request on its way to Schedule() (see the class comment). Construct it
+  // when the request's model is known, before parsing; pass it to
+  // Schedule() or Predict(). Destroying it without scheduling withdraws the
+  // announcement (a request that failed to parse). The batcher must outlive
+  // it.
+  class Arrival {
+   public:
+    explicit Arrival(Batcher* batcher);
+    ~Arrival();
+    Arrival(const Arrival&) = delete;
+    Arrival& operator=(const Arrival&) = delete;
+
+   private:
+    friend class Batcher;
+    Batcher* batcher_;  // null once arrived or withdrawn
   };
 
   // Where the batcher reports; each pointer may be null, and each must
@@ -81,11 +110,13 @@ class Batcher {
   // taking it: InvalidArgument when its rows are empty or not
   // signature().row_width() wide; Unavailable when the queue is full or the
   // batcher is shutting down.
-  core::Status Schedule(std::unique_ptr<BatchTask>* task);
+  // `arrival`, when given, is this request's announcement; it has arrived
+  // once Schedule() returns, whatever the outcome.
+  core::Status Schedule(std::unique_ptr<BatchTask>* task, Arrival* arrival = nullptr);
 
   // Schedule() and wait: the request's output rows, or Schedule()'s error,
   // or the model's error for this request.
-  core::Result<Matrix> Predict(Matrix inputs);
+  core::Result<Matrix> Predict(Matrix inputs, Arrival* arrival = nullptr);
 
   // Requests waiting now.
   size_t queued() const;
@@ -102,6 +133,8 @@ class Batcher {
   void Loop();
   // Runs `batch` on the model and completes each task.
   void RunBatch(std::vector<std::unique_ptr<BatchTask>> batch);
+  // Marks `arrival` arrived; needs mutex_.
+  void ArriveLocked(Arrival* arrival);
 
   const std::shared_ptr<const Model> model_;
   const Options options_;
@@ -112,6 +145,7 @@ class Batcher {
   // Guarded by mutex_.
   std::deque<std::unique_ptr<BatchTask>> queue_;
   int64_t queued_rows_ = 0;       // guarded by mutex_
+  int64_t announced_ = 0;         // guarded by mutex_: Arrivals not yet arrived
   size_t hold_until_queued_ = 0;  // guarded by mutex_; 0 = no hold
   bool stopping_ = false;         // guarded by mutex_
 

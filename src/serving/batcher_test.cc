@@ -56,6 +56,51 @@ TEST(BatcherTest, MergesConcurrentRequestsIntoOneCallAndSplitsResults) {
   EXPECT_DOUBLE_EQ(fixture.depth->Value(), 0.0);
 }
 
+// With wait_for_announced, a batch waits (even for an hour of max_delay)
+// exactly while an announced request has not arrived, and runs as soon as
+// none is on its way: the announced request joins it, a withdrawn one
+// releases it, and a lone request never waits.
+TEST(BatcherTest, WaitsOnlyForAnnouncedRequests) {
+  Fixture fixture;
+  Batcher::Options options;
+  options.max_delay = std::chrono::hours(1);
+  options.wait_for_announced = true;
+  auto batcher = Batcher::Create(testing::TabularRegressor(), options, fixture.metrics());
+  ASSERT_TRUE(batcher.ok());
+  EXPECT_TRUE((*batcher)->Predict(Row({1, 0, 0})).ok()) << "alone: runs at once";
+
+  auto coming = std::make_unique<Batcher::Arrival>(batcher->get());
+  std::atomic<bool> first_done{false};
+  std::thread first([&] {
+    Batcher::Arrival arrival(batcher->get());
+    EXPECT_TRUE((*batcher)->Predict(Row({1, 1, 1}), &arrival).ok());
+    first_done = true;
+  });
+  while ((*batcher)->queued() == 0) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(first_done) << "it waits for the announced request";
+  EXPECT_TRUE((*batcher)->Predict(Row({2, 2, 2}), coming.get()).ok()) << "which joins the batch";
+  first.join();
+  EXPECT_TRUE(first_done);
+  auto snap = fixture.batch_rows->Snap();
+  EXPECT_EQ(snap.count, 2u) << "the lone call, then one call for both";
+  EXPECT_DOUBLE_EQ(snap.sum, 3.0);
+  coming.reset();  // already arrived: nothing to withdraw
+
+  // A request that is announced and then never scheduled (its body did not
+  // parse) releases the waiting batch when it is withdrawn.
+  auto withdrawn = std::make_unique<Batcher::Arrival>(batcher->get());
+  std::thread second([&] { EXPECT_TRUE((*batcher)->Predict(Row({3, 3, 3})).ok()); });
+  while ((*batcher)->queued() == 0) std::this_thread::yield();
+  withdrawn.reset();
+  second.join();
+  // A refused request counts as arrived too.
+  Batcher::Arrival refused(batcher->get());
+  EXPECT_EQ((*batcher)->Predict(Row({1, 2}), &refused).status().code(),
+            core::StatusCode::kInvalidArgument);
+  EXPECT_TRUE((*batcher)->Predict(Row({1, 0, 0})).ok()) << "nothing left announced";
+}
+
 TEST(BatcherTest, ClosesBatchAtMaxRows) {
   Fixture fixture;
   Batcher::Options options;

@@ -205,6 +205,7 @@ class KserveV2 {
     std::string model_label;
     std::string version_label;
     net::HttpResponse response = RunInfer(request, &model_label, &version_label);
+    if (!version_label.empty()) SetModelHeaders(&response, model_label, version_label);
     if (ServingMetrics* metrics = repository_->metrics()) {
       metrics->RecordRequest(kProtocol, model_label, version_label, response.status,
                              SecondsSince(start));
@@ -225,6 +226,7 @@ class KserveV2 {
     *model_label = (*servable)->name;
     *version_label = std::to_string((*servable)->version);
     const ModelSignature& signature = (*servable)->model->signature();
+    Batcher::Arrival arrival((*servable)->batcher.get());  // before parsing; see batcher.h
     auto document = ParseJsonBody(request.body);
     if (!document.ok()) return ErrorResponse(document.status());
     if (!document->is_object() || !document->contains("inputs")) {
@@ -264,7 +266,7 @@ class KserveV2 {
     }
     auto rows = RowsFromInputs((*document)["inputs"], signature, (*servable)->name);
     if (!rows.ok()) return ErrorResponse(rows.status());
-    auto outputs = (*servable)->batcher->Predict(std::move(*rows));
+    auto outputs = (*servable)->batcher->Predict(std::move(*rows), &arrival);
     if (!outputs.ok()) return ErrorResponse(outputs.status());
 
     Json tensors = Json::array();

@@ -34,9 +34,10 @@ ServingMetrics::ServingMetrics(net::MetricsRegistry* registry)
       queue_depth_(
           OrDie(registry->AddGauge("mlforge_serving_queue_depth",
                                    "Requests waiting in the batch queue.", {"model", "version"}))),
-      model_events_(OrDie(registry->AddCounter("mlforge_serving_model_events_total",
-                                               "Model versions loaded and unloaded.",
-                                               {"model", "version", "event"}))) {}
+      model_events_(
+          OrDie(registry->AddCounter("mlforge_serving_model_events_total",
+                                     "Model versions loaded, unloaded and rejected (load_failure).",
+                                     {"model", "version", "event"}))) {}
 
 void ServingMetrics::RecordRequest(std::string_view protocol, std::string_view model,
                                    std::string_view version, int status, double seconds) {

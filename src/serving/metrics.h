@@ -6,7 +6,8 @@
 //   mlforge_serving_request_duration_seconds{protocol,model,version} histogram
 //   mlforge_serving_batch_size{model,version}                        histogram (rows)
 //   mlforge_serving_queue_depth{model,version}                       gauge
-//   mlforge_serving_model_events_total{model,version,event}          counter (load, unload)
+//   mlforge_serving_model_events_total{model,version,event}          counter (load, unload,
+//                                                                    load_failure)
 // `protocol` is "mlflow", "kserve_v2" or "tfserving"; `status` the HTTP
 // status; model and version "" when the request named no loaded model.
 //

@@ -67,23 +67,41 @@ class Scoring {
     return net::HttpResponse::Text(200, MLFORGE_VERSION);
   }
 
+  // POST /invocations: the server's default model.
   net::HttpResponse Invocations(const net::HttpRequest& request) const {
+    return Invoke(request, model_name_);
+  }
+
+  // POST /serving-endpoints/{name}/invocations: the model by name.
+  net::HttpResponse EndpointInvocations(const net::HttpRequest& request) const {
+    return Invoke(request, request.PathParam("name"));
+  }
+
+ private:
+  net::HttpResponse Invoke(const net::HttpRequest& request, const std::string& model_name) const {
     const auto start = std::chrono::steady_clock::now();
     std::string version_label;
-    net::HttpResponse response = Score(request, &version_label);
+    net::HttpResponse response = Score(request, model_name, &version_label);
+    if (!version_label.empty()) SetModelHeaders(&response, model_name, version_label);
     if (ServingMetrics* metrics = repository_->metrics()) {
-      metrics->RecordRequest(kProtocol, version_label.empty() ? "" : model_name_, version_label,
+      metrics->RecordRequest(kProtocol, version_label.empty() ? "" : model_name, version_label,
                              response.status, SecondsSince(start));
     }
     return response;
   }
 
- private:
-  net::HttpResponse Score(const net::HttpRequest& request, std::string* version_label) const {
-    auto servable = repository_->Get(model_name_, std::nullopt);
-    if (!servable.ok()) return FromStatus(core::UnavailableError(servable.status().message()));
+  net::HttpResponse Score(const net::HttpRequest& request, const std::string& model_name,
+                          std::string* version_label) const {
+    auto servable = repository_->Get(model_name, std::nullopt);
+    if (!servable.ok()) {
+      if (model_name == model_name_) {
+        return FromStatus(core::UnavailableError(servable.status().message()));
+      }
+      return MlflowErrorResponse(servable.status());
+    }
     *version_label = std::to_string((*servable)->version);
     const ModelSignature& signature = (*servable)->model->signature();
+    Batcher::Arrival arrival((*servable)->batcher.get());  // before parsing; see batcher.h
 
     const ContentType content_type = ParseContentType(request.Header("Content-Type").value_or(""));
     bool bare_list = false;
@@ -119,7 +137,7 @@ class Scoring {
       return response;
     }
     if (!rows.ok()) return BadRequest(rows.status().message());
-    auto outputs = (*servable)->batcher->Predict(std::move(*rows));
+    auto outputs = (*servable)->batcher->Predict(std::move(*rows), &arrival);
     if (!outputs.ok()) return FromStatus(outputs.status());
     Json predictions = Predictions(signature, *outputs);
     if (bare_list) return JsonResponse(predictions);
@@ -181,6 +199,8 @@ void MlflowScoringHandler::AddRoutes(net::Router* router, ModelRepository* repos
   router->Get("/version", [scoring](const net::HttpRequest& r) { return scoring->Version(r); });
   router->Post("/invocations",
                [scoring](const net::HttpRequest& r) { return scoring->Invocations(r); });
+  router->Post("/serving-endpoints/{name}/invocations",
+               [scoring](const net::HttpRequest& r) { return scoring->EndpointInvocations(r); });
 }
 
 }  // namespace mlforge::serving

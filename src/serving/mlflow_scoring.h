@@ -4,7 +4,12 @@
 // ModelRepository. Routes:
 //   GET  /ping, GET /health   200 "\n" when ready, 503 otherwise
 //   GET  /version             the server version, as text
-//   POST /invocations         score rows; the body is one of
+//   POST /invocations         score rows with the server's default model
+//   POST /serving-endpoints/{name}/invocations
+//                             the same with model `name` (the path Databricks
+//                             model serving gives each endpoint), for a
+//                             server holding several models
+//   Either body is one of
 //     application/json  {"dataframe_split": {"columns": [...], "data": [[...]]}}
 //                       {"dataframe_records": [{"col": value, ...}, ...]}
 //                       {"instances": rows or {name: values}}
@@ -15,6 +20,7 @@
 //     text/csv          a header row, then rows
 //   and answers {"predictions": [...]}, or, for the two `format=` forms, the
 //   bare list as MLflow 1.x did. A classifier's prediction is its class index.
+//   Answers that a model version gave carry X-Model-Name and X-Model-Version.
 //
 // Columns are matched to the signature by name; a missing, extra or
 // duplicated column, a ragged row or a non-number is 400 BAD_REQUEST in

@@ -16,6 +16,8 @@ int64_t WidthOf(const std::vector<int64_t>& shape) {
 int64_t ModelSignature::row_width() const { return WidthOf(input.shape); }
 int64_t ModelSignature::output_width() const { return WidthOf(output.shape); }
 
+Matrix Model::WarmupRows() const { return Matrix(1, signature().row_width()); }
+
 core::Result<std::shared_ptr<LinearModel>> LinearModel::Create(ModelSignature signature,
                                                                std::vector<float> weights,
                                                                std::vector<float> bias) {

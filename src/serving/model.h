@@ -77,6 +77,11 @@ class Model {
 
   // A short platform name for metadata ("pytorch_torchscript", "linear").
   virtual std::string platform() const = 0;
+
+  // The rows a freshly loaded version must score before it serves (hot
+  // reload's warm-up request): the model's input example where it has one;
+  // by default one row of zeros of the signature's width.
+  virtual Matrix WarmupRows() const;
 };
 
 // A real linear model y = x W + b, optionally a classifier (arg-max of y).

@@ -14,6 +14,17 @@
 // while requests holding the old handle finish on it; the old version (and its
 // batcher thread) goes away when its last handle does.
 //
+// Hot reload (an alias moved to another version) is two steps, so the new
+// version can answer a warm-up request on its own batcher before any client
+// sees it:
+//
+//   MLFORGE_ASSIGN_OR_RETURN(ServableHandle next, repository.Prepare("mnist", 2, model, options));
+//   MLFORGE_RETURN_IF_ERROR(next->batcher->Predict(model->WarmupRows()).status());
+//   MLFORGE_RETURN_IF_ERROR(repository.Swap(next, "champion"));  // v2 only, label moved
+//
+// Labels (TF Serving's version labels; mlforge serve uses the registry alias
+// it follows) name one loaded version each.
+//
 // Thread safety: every method may be called from any thread. No model runs
 // and no batcher is destroyed under the repository's lock.
 
@@ -52,8 +63,24 @@ class ModelRepository {
 
   // Starts a batcher for `model` and makes it `name` version `version`
   // (replacing that version if loaded). InvalidArgument for an empty name,
-  // a version below 1, or batcher options out of range.
+  // a version below 1, or batcher options out of range. Without `options`
+  // the repository's default batcher options apply.
   core::Status Load(const std::string& name, int64_t version, std::shared_ptr<const Model> model);
+  core::Status Load(const std::string& name, int64_t version, std::shared_ptr<const Model> model,
+                    const Batcher::Options& options);
+
+  // A servable with its batcher running, not yet visible to Get(): for a
+  // warm-up call before Swap(). Errors as Load().
+  core::Result<ServableHandle> Prepare(const std::string& name, int64_t version,
+                                       std::shared_ptr<const Model> model,
+                                       const Batcher::Options& options) const;
+
+  // Atomically makes `servable` the only loaded version of its model and,
+  // when `label` is not empty, points that label at it. Requests that already
+  // hold a handle to a replaced version finish on it. Records a load event
+  // for the new version and an unload event for each one replaced.
+  // InvalidArgument for a null servable.
+  core::Status Swap(ServableHandle servable, const std::string& label);
 
   // Removes a version; NotFound when it is not loaded.
   core::Status Unload(const std::string& name, int64_t version);
@@ -61,6 +88,15 @@ class ModelRepository {
   // `version`, or the highest loaded version when nullopt. NotFound naming
   // what is loaded when there is no such model or version.
   core::Result<ServableHandle> Get(const std::string& name, std::optional<int64_t> version) const;
+
+  // The version `label` of model `name` points at. NotFound naming the
+  // model's labels when there is no such label (or model).
+  core::Result<ServableHandle> GetByLabel(const std::string& name, const std::string& label) const;
+  // Points `label` at a loaded version. NotFound when it is not loaded;
+  // InvalidArgument for an empty label.
+  core::Status SetLabel(const std::string& name, const std::string& label, int64_t version);
+  // Label -> version of model `name`; empty when none.
+  std::map<std::string, int64_t> Labels(const std::string& name) const;
 
   // Every loaded version of `name`, ascending; empty when none.
   std::vector<ServableHandle> Versions(const std::string& name) const;
@@ -81,6 +117,8 @@ class ModelRepository {
   mutable std::mutex mutex_;
   // Guarded by mutex_.
   std::map<std::string, std::map<int64_t, ServableHandle>> models_;
+  // Guarded by mutex_: model name -> label -> version (always a loaded one).
+  std::map<std::string, std::map<std::string, int64_t>> labels_;
   bool ready_ = true;  // guarded by mutex_
 };
 

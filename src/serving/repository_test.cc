@@ -78,5 +78,30 @@ TEST(ModelRepositoryTest, UnloadAndReadiness) {
   EXPECT_FALSE(repository.ready());
 }
 
+TEST(ModelRepositoryTest, PreparedVersionIsHiddenUntilSwappedWithItsLabel) {
+  ModelRepository repository({}, nullptr);
+  ASSERT_TRUE(repository.Load("m", 1, testing::TabularRegressor()).ok());
+  ASSERT_TRUE(repository.Load("m", 2, testing::TabularRegressor()).ok());
+  ASSERT_TRUE(repository.SetLabel("m", "stable", 1).ok());
+  EXPECT_EQ(repository.SetLabel("m", "stable", 9).code(), core::StatusCode::kNotFound);
+  auto prepared = repository.Prepare("m", 3, testing::TabularRegressor(), {});
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_TRUE((*prepared)->batcher->Predict(Ones(3)).ok()) << "a warm-up call before the swap";
+  EXPECT_EQ(repository.Get("m", 3).status().code(), core::StatusCode::kNotFound);
+  auto held = repository.Get("m", 1);
+  ASSERT_TRUE(repository.Swap(*prepared, "champion").ok());
+  ASSERT_EQ(repository.Versions("m").size(), 1u) << "the swapped-in version is the only one";
+  EXPECT_EQ((*repository.Get("m", std::nullopt))->version, 3);
+  EXPECT_EQ((*repository.GetByLabel("m", "champion"))->version, 3);
+  auto gone = repository.GetByLabel("m", "stable");
+  EXPECT_EQ(gone.status().code(), core::StatusCode::kNotFound);
+  EXPECT_NE(gone.status().message().find("champion"), std::string::npos) << gone.status().message();
+  EXPECT_EQ(repository.Labels("m"), (std::map<std::string, int64_t>{{"champion", 3}}));
+  EXPECT_TRUE((*held)->batcher->Predict(Ones(3)).ok()) << "a held handle still serves";
+  ASSERT_TRUE(repository.Unload("m", 3).ok());
+  EXPECT_TRUE(repository.Labels("m").empty()) << "labels go with their version";
+  EXPECT_EQ(repository.Swap(nullptr, "").code(), core::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace mlforge::serving

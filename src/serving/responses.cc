@@ -22,6 +22,12 @@ net::HttpResponse ErrorResponse(const core::Status& status) {
       status.code());
 }
 
+void SetModelHeaders(net::HttpResponse* response, const std::string& name,
+                     const std::string& version) {
+  response->SetHeader("X-Model-Name", name);
+  response->SetHeader("X-Model-Version", version);
+}
+
 core::Result<nlohmann::json> ParseJsonBody(std::string_view body) {
   try {
     return nlohmann::json::parse(body);

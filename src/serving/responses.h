@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -23,6 +24,11 @@ net::HttpResponse JsonResponse(const nlohmann::json& body, int status = 200);
 
 // Adds Retry-After to `response` when `code` is Unavailable; returns it.
 net::HttpResponse WithRetryAfter(net::HttpResponse response, core::StatusCode code);
+
+// Sets X-Model-Name and X-Model-Version: which model version answered (a
+// hot reload shows in them from one request to the next).
+void SetModelHeaders(net::HttpResponse* response, const std::string& name,
+                     const std::string& version);
 
 // Parses `body` as JSON; InvalidArgument naming the parse error.
 core::Result<nlohmann::json> ParseJsonBody(std::string_view body);

@@ -15,12 +15,15 @@ std::string ColumnList(const std::vector<std::string>& columns) {
   return "[" + text + "]";
 }
 
-// A Json scalar as a float: numbers and booleans.
-core::Result<float> ScalarValue(const Json& value, std::string_view where) {
+// A Json scalar as a float: numbers and booleans. `where()` names the
+// value in the error; it is only called on error, since this runs for every
+// value of every request.
+template <typename Where>
+core::Result<float> ScalarValue(const Json& value, const Where& where) {
   if (value.is_number()) return value.get<float>();
   if (value.is_boolean()) return value.get<bool>() ? 1.0F : 0.0F;
   return core::InvalidArgumentError(
-      fmt::format("{}: expected a number, got {}", where, value.dump()));
+      fmt::format("{}: expected a number, got {}", where(), value.dump()));
 }
 
 // For a tabular model: the position of each signature column in `names`,
@@ -66,7 +69,7 @@ core::Status FlattenNumbers(const Json& values, std::vector<float>* out) {
     for (const auto& value : values) MLFORGE_RETURN_IF_ERROR(FlattenNumbers(value, out));
     return core::Status::Ok();
   }
-  MLFORGE_ASSIGN_OR_RETURN(float value, ScalarValue(values, "value"));
+  MLFORGE_ASSIGN_OR_RETURN(float value, ScalarValue(values, [] { return "value"; }));
   out->push_back(value);
   return core::Status::Ok();
 }
@@ -95,9 +98,10 @@ core::Result<Matrix> RowsFromJson(const Json& rows, const ModelSignature& signat
         return core::InvalidArgumentError(fmt::format("row {}: {}", row, order.status().message()));
       }
       for (size_t column = 0; column < order->size(); ++column) {
-        MLFORGE_ASSIGN_OR_RETURN(out[column], ScalarValue(item[names[(*order)[column]]],
-                                                          fmt::format("row {} column '{}'", row,
-                                                                      signature.columns[column])));
+        MLFORGE_ASSIGN_OR_RETURN(out[column], ScalarValue(item[names[(*order)[column]]], [&] {
+                                   return fmt::format("row {} column '{}'", row,
+                                                      signature.columns[column]);
+                                 }));
       }
       continue;
     }
@@ -147,10 +151,11 @@ core::Result<Matrix> RowsFromSplit(const Json* columns, const Json& data,
           fmt::format("row {} must be a list of {} values, one per column", row, names.size()));
     }
     for (size_t column = 0; column < order.size(); ++column) {
-      MLFORGE_ASSIGN_OR_RETURN(
-          matrix.At(static_cast<int64_t>(row), static_cast<int64_t>(column)),
-          ScalarValue(item[order[column]],
-                      fmt::format("row {} column '{}'", row, signature.columns[column])));
+      MLFORGE_ASSIGN_OR_RETURN(matrix.At(static_cast<int64_t>(row), static_cast<int64_t>(column)),
+                               ScalarValue(item[order[column]], [&] {
+                                 return fmt::format("row {} column '{}'", row,
+                                                    signature.columns[column]);
+                               }));
     }
   }
   return matrix;

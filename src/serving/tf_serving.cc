@@ -44,17 +44,33 @@ Json TensorInfo(const std::string& name, const std::string& datatype,
       {"dtype", dtype}, {"tensor_shape", {{"dim", dims}, {"unknown_rank", false}}}, {"name", name}};
 }
 
+// Which version a request names: the latest, a number or a label.
+struct Selector {
+  std::optional<std::string> version;
+  std::optional<std::string> label;
+};
+
+// The selector of a GET route: "{version}" or "{label}" segments.
+Selector SelectorOf(const net::HttpRequest& request) {
+  Selector selector;
+  if (request.route.find("{version}") != std::string::npos) {
+    selector.version = request.PathParam("version");
+  } else if (request.route.find("{label}") != std::string::npos) {
+    selector.label = request.PathParam("label");
+  }
+  return selector;
+}
+
 class TfServing {
  public:
   explicit TfServing(ModelRepository* repository) : repository_(repository) {}
 
   net::HttpResponse Status(const net::HttpRequest& request) const {
     const std::string& name = request.PathParam("name");
+    const Selector selector = SelectorOf(request);
     std::vector<ServableHandle> versions;
-    if (request.route.find("{version}") != std::string::npos) {
-      auto version = ParseVersionText(name, request.PathParam("version"));
-      if (!version.ok()) return ErrorResponse(version.status());
-      auto servable = repository_->Get(name, *version);
+    if (selector.version || selector.label) {
+      auto servable = Find(name, selector);
       if (!servable.ok()) return ErrorResponse(servable.status());
       versions.push_back(*servable);
     } else {
@@ -71,10 +87,7 @@ class TfServing {
   }
 
   net::HttpResponse Metadata(const net::HttpRequest& request) const {
-    auto servable = Find(request.PathParam("name"),
-                         request.route.find("{version}") != std::string::npos
-                             ? std::optional<std::string>(request.PathParam("version"))
-                             : std::nullopt);
+    auto servable = Find(request.PathParam("name"), SelectorOf(request));
     if (!servable.ok()) return ErrorResponse(servable.status());
     const ModelSignature& signature = (*servable)->model->signature();
     Json inputs = Json::object();
@@ -105,7 +118,7 @@ class TfServing {
     std::string name;
     std::string verb;
     if (!SplitVerb(request.PathParam("name"), &name, &verb)) return NoRoute(request);
-    return Dispatch(request, verb, name, std::nullopt);
+    return Dispatch(request, verb, name, Selector{});
   }
 
   // POST /v1/models/{name}/versions/{version}: the last segment is "3:predict".
@@ -113,21 +126,36 @@ class TfServing {
     std::string version;
     std::string verb;
     if (!SplitVerb(request.PathParam("version"), &version, &verb)) return NoRoute(request);
-    return Dispatch(request, verb, request.PathParam("name"), version);
+    return Dispatch(request, verb, request.PathParam("name"), Selector{version, std::nullopt});
+  }
+
+  // POST /v1/models/{name}/labels/{label}: the last segment is "champion:predict".
+  net::HttpResponse PostLabel(const net::HttpRequest& request) const {
+    std::string label;
+    std::string verb;
+    if (!SplitVerb(request.PathParam("label"), &label, &verb)) return NoRoute(request);
+    return Dispatch(request, verb, request.PathParam("name"), Selector{std::nullopt, label});
   }
 
  private:
   static net::HttpResponse NoRoute(const net::HttpRequest& request) {
     return ErrorResponse(core::NotFoundError(
-        fmt::format("no such API: {} {}; use /v1/models/NAME[/versions/N]:predict", request.method,
-                    request.path)));
+        fmt::format("no such API: {} {}; use /v1/models/NAME[/versions/N|/labels/L]:predict",
+                    request.method, request.path)));
   }
 
-  core::Result<ServableHandle> Find(const std::string& name,
-                                    const std::optional<std::string>& version_text) const {
+  core::Result<ServableHandle> Find(const std::string& name, const Selector& selector) const {
+    if (selector.label) {
+      auto servable = repository_->GetByLabel(name, *selector.label);
+      if (!servable.ok()) {
+        return core::NotFoundError(fmt::format("Unrecognized servable version label: {}; {}",
+                                               *selector.label, servable.status().message()));
+      }
+      return servable;
+    }
     std::optional<int64_t> version;
-    if (version_text) {
-      MLFORGE_ASSIGN_OR_RETURN(version, ParseVersionText(name, *version_text));
+    if (selector.version) {
+      MLFORGE_ASSIGN_OR_RETURN(version, ParseVersionText(name, *selector.version));
     }
     auto servable = repository_->Get(name, version);
     if (!servable.ok()) {
@@ -139,8 +167,7 @@ class TfServing {
   }
 
   net::HttpResponse Dispatch(const net::HttpRequest& request, const std::string& verb,
-                             const std::string& name,
-                             const std::optional<std::string>& version) const {
+                             const std::string& name, const Selector& version) const {
     if (verb != "predict") {
       if (verb == "classify" || verb == "regress") {
         return ErrorResponse(core::UnimplementedError(fmt::format(
@@ -152,6 +179,7 @@ class TfServing {
     std::string model_label;
     std::string version_label;
     net::HttpResponse response = Predict(request, name, version, &model_label, &version_label);
+    if (!version_label.empty()) SetModelHeaders(&response, model_label, version_label);
     if (ServingMetrics* metrics = repository_->metrics()) {
       metrics->RecordRequest(kProtocol, model_label, version_label, response.status,
                              SecondsSince(start));
@@ -160,13 +188,14 @@ class TfServing {
   }
 
   net::HttpResponse Predict(const net::HttpRequest& request, const std::string& name,
-                            const std::optional<std::string>& version, std::string* model_label,
+                            const Selector& version, std::string* model_label,
                             std::string* version_label) const {
     auto servable = Find(name, version);
     if (!servable.ok()) return ErrorResponse(servable.status());
     *model_label = (*servable)->name;
     *version_label = std::to_string((*servable)->version);
     const ModelSignature& signature = (*servable)->model->signature();
+    Batcher::Arrival arrival((*servable)->batcher.get());  // before parsing; see batcher.h
     auto document = ParseJsonBody(request.body);
     if (!document.ok()) return ErrorResponse(document.status());
     if (!document->is_object()) {
@@ -205,7 +234,7 @@ class TfServing {
                                 : RowsFromJson(inputs, signature);
     }
     if (!rows.ok()) return ErrorResponse(rows.status());
-    auto outputs = (*servable)->batcher->Predict(std::move(*rows));
+    auto outputs = (*servable)->batcher->Predict(std::move(*rows), &arrival);
     if (!outputs.ok()) return ErrorResponse(outputs.status());
 
     const std::string& scores_name = signature.output.name;
@@ -247,6 +276,9 @@ void TfServingHandler::AddRoutes(net::Router* router, ModelRepository* repositor
   router->Get("/v1/models/{name}/versions/{version}/metadata", bind(&TfServing::Metadata));
   router->Post("/v1/models/{name}", bind(&TfServing::PostModel));
   router->Post("/v1/models/{name}/versions/{version}", bind(&TfServing::PostVersion));
+  router->Get("/v1/models/{name}/labels/{label}", bind(&TfServing::Status));
+  router->Get("/v1/models/{name}/labels/{label}/metadata", bind(&TfServing::Metadata));
+  router->Post("/v1/models/{name}/labels/{label}", bind(&TfServing::PostLabel));
 }
 
 }  // namespace mlforge::serving

@@ -1,6 +1,8 @@
 #pragma once
 
 // TensorFlow Serving's REST API over a ModelRepository. Routes:
+// where [/versions/{v}] may also be /labels/{label} (a version label: the
+// registry alias a followed model serves, ModelRepository::SetLabel):
 //   GET  /v1/models/{name}[/versions/{v}]            model status
 //        {"model_version_status": [{"version", "state": "AVAILABLE",
 //                                   "status": {"error_code": "OK", "error_message": ""}}]}

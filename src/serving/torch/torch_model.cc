@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "serving/rows.h"
+
 namespace mlforge::serving {
 
 TorchModel::TorchModel(models::Package package, ModelSignature signature)
@@ -68,6 +70,29 @@ core::Result<Matrix> TorchModel::Predict(const Matrix& rows) const {
   } catch (const std::exception& error) {
     return core::InternalError(std::string("running the model: ") + error.what());
   }
+}
+
+Matrix TorchModel::WarmupRows() const {
+  const nlohmann::json& example = package_.info.input_example;
+  if (!example.is_null()) {
+    // MLflow stores examples as rows, or as a split frame.
+    core::Result<Matrix> rows = core::InvalidArgumentError("no example");
+    if (example.is_object() && example.contains("data")) {
+      rows = RowsFromSplit(example.contains("columns") ? &example["columns"] : nullptr,
+                           example["data"], signature_);
+    } else {
+      rows = RowsFromJson(example, signature_);
+    }
+    if (rows.ok() && rows->rows > 0) return std::move(*rows);
+  }
+  return Model::WarmupRows();
+}
+
+ModelLoader TorchModelLoader() {
+  return [](const std::filesystem::path& folder) -> core::Result<std::shared_ptr<const Model>> {
+    MLFORGE_ASSIGN_OR_RETURN(std::shared_ptr<TorchModel> model, TorchModel::Load(folder));
+    return std::shared_ptr<const Model>(std::move(model));
+  };
 }
 
 }  // namespace mlforge::serving

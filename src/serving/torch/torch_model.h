@@ -23,6 +23,7 @@
 #include "core/status.h"
 #include "models/package.h"
 #include "serving/model.h"
+#include "serving/model_server.h"
 
 namespace mlforge::serving {
 
@@ -35,6 +36,9 @@ class TorchModel : public Model {
   const ModelSignature& signature() const override { return signature_; }
   core::Result<Matrix> Predict(const Matrix& rows) const override;
   std::string platform() const override { return "pytorch_torchscript"; }
+  // The package's input example (input_example.json) when it fits the
+  // signature, else one zero row.
+  Matrix WarmupRows() const override;
 
   const models::PackageInfo& info() const { return package_.info; }
 
@@ -44,5 +48,8 @@ class TorchModel : public Model {
   const models::Package package_;
   ModelSignature signature_;  // fixed after Load()
 };
+
+// TorchModel::Load as a ModelServer's loader.
+ModelLoader TorchModelLoader();
 
 }  // namespace mlforge::serving
