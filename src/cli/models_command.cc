@@ -1,4 +1,4 @@
-// mlforge models register SOURCE NAME [--alias A]
+// mlforge models register SOURCE NAME [--alias A] [--output FILE]
 // mlforge models list [--filter F]
 // mlforge models show NAME
 // mlforge models alias NAME ALIAS VERSION | mlforge models alias NAME ALIAS --delete
@@ -11,11 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "core/file.h"
 #include "registry/model_uri.h"
 #include "registry/register_model.h"
 #include "registry/registry_store_factory.h"
@@ -126,6 +128,7 @@ void AddModelsCommands(CLI::App& app) {
     std::string source;
     std::string name;
     std::string alias;
+    std::string output;
   };
   auto register_flags = std::make_shared<RegisterFlags>();
   CLI::App* register_command = models->add_subcommand(
@@ -137,6 +140,9 @@ void AddModelsCommands(CLI::App& app) {
   register_command->add_option("name", register_flags->name, "Registered model name")->required();
   register_command->add_option("--alias", register_flags->alias,
                                "Point this alias (e.g. champion) at the new version");
+  register_command->add_option(
+      "--output,-o", register_flags->output,
+      "Also write the new version as JSON here (name, version, source, run_id, alias, uri)");
   register_command->add_option("--tracking-uri", *uri, uri_help);
   register_command->callback([uri, register_flags] {
     Stores stores = OpenStores(*uri, /*with_tracking=*/true);
@@ -154,6 +160,18 @@ void AddModelsCommands(CLI::App& app) {
       std::printf("  alias   %s -> version %lld (models:/%s@%s)\n", register_flags->alias.c_str(),
                   static_cast<long long>(version.version), version.name.c_str(),
                   register_flags->alias.c_str());
+    }
+    if (!register_flags->output.empty()) {
+      nlohmann::json record = {{"name", version.name},
+                               {"version", version.version},
+                               {"source", version.source},
+                               {"run_id", version.run_id},
+                               {"alias", register_flags->alias},
+                               {"uri", "models:/" + version.name + "/" +
+                                           std::to_string(version.version)}};
+      core::Status written =
+          core::WriteFileAtomic(register_flags->output, record.dump(2) + "\n");
+      if (!written.ok()) throw CLI::RuntimeError(Fail(written.message()));
     }
   });
 

@@ -34,6 +34,7 @@
 
 #include "core/file.h"
 #include "core/hash.h"
+#include "core/source_control.h"
 #include "pipeline/cache.h"
 #include "pipeline/expression.h"
 #include "pipeline/process.h"
@@ -312,6 +313,9 @@ core::Status PipelineRun::Prepare() {
       {"mlforge.pipeline.name", pipeline_.name},
       {"mlforge.pipeline.spec_digest", spec_digest.empty() ? "" : "sha256:" + spec_digest},
   };
+  if (std::string commit = core::GitCommit(pipeline_.source); !commit.empty()) {
+    tags.push_back({"mlflow.source.git.commit", commit});
+  }
   MLFORGE_ASSIGN_OR_RETURN(tracking::Run run,
                            client_->store().CreateRun(experiment_id_, EnvOr("USER", "unknown"),
                                                       NowMs(), tags, std::nullopt));

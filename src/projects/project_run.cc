@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "core/source_control.h"
 #include "projects/mlproject.h"
 #include "tracking/client.h"
 
@@ -20,19 +21,6 @@ extern char** environ;
 
 namespace mlforge::projects {
 namespace {
-
-// The commit of the git checkout holding `dir`, or "" outside one.
-std::string GitCommit(const std::filesystem::path& dir) {
-  const std::string command = "git -C " + ShellQuote(dir.string()) + " rev-parse HEAD 2>/dev/null";
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  std::array<char, 128> buffer{};
-  std::string output;
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
-  pclose(pipe);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-  return output.size() == 40 ? output : "";
-}
 
 // The first executable "bash" on $PATH, else /bin/bash.
 std::string FindBash() {
@@ -166,7 +154,7 @@ core::Result<ProjectRunResult> RunProject(const ProjectRunOptions& options) {
       {"mlflow.user", core::CurrentUser()}, {"mlflow.source.name", project.dir.string()},
       {"mlflow.source.type", "PROJECT"},    {"mlflow.project.entryPoint", entry_point.name},
       {"mlflow.project.env", "local"},      {"mlflow.project.backend", "local"}};
-  const std::string commit = GitCommit(project.dir);
+  const std::string commit = core::GitCommit(project.dir);
   if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
   MLFORGE_ASSIGN_OR_RETURN(
       tracking::Run run,

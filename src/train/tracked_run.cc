@@ -8,6 +8,7 @@
 
 #include "core/file.h"
 #include "core/ids.h"
+#include "core/source_control.h"
 #include "dist/process_group.h"
 #include "tracking/artifacts/artifact_repository.h"
 #include "tracking/client.h"
@@ -17,19 +18,6 @@ namespace mlforge::train {
 namespace {
 
 constexpr char kRunFile[] = "run.json";
-
-// The commit of the git checkout holding `path`, or "" outside one.
-std::string GitCommit(const std::filesystem::path& path) {
-  std::string command = "git -C '" + path.string() + "' rev-parse HEAD 2>/dev/null";
-  std::FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return "";
-  std::array<char, 64> buffer{};
-  std::string output;
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
-  pclose(pipe);
-  while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
-  return output.size() == 40 ? output : "";
-}
 
 // Uploads what a finished run leaves in its folder to the run's artifacts,
 // as MLflow's log_model and log_artifact would: the model package under
@@ -146,7 +134,7 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   } else {
     std::vector<tracking::RunTag> tags = {{"mlflow.user", core::CurrentUser()},
                                           {"mlflow.source.name", config.source()}};
-    std::string commit = GitCommit(std::filesystem::absolute(config.source()).parent_path());
+    std::string commit = core::GitCommit(config.source());
     if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
     for (const auto& [key, value] : options.extra_tags) tags.push_back({key, value});
     tracking::Run run;
