@@ -55,7 +55,7 @@ TEST_F(CacheTest, DigestMemoMatchesTheContentAndNoticesChanges) {
 TEST_F(CacheTest, CommitLookupAndRestore) {
   StepCache cache(dir_ / "cache");
   ASSERT_TRUE(core::WriteFileAtomic(dir_ / "out" / "model" / "weights.bin", "0123").ok());
-  ASSERT_TRUE(core::WriteFileAtomic(dir_ / "out" / "metrics.json", "{}").ok());
+  ASSERT_TRUE(core::WriteFileAtomic(dir_ / "out" / "metrics", "{}").ok());
   EXPECT_EQ(cache.Lookup("k1").status().code(), core::StatusCode::kNotFound);
   // A stale temporary of a killed process is cleaned up by the next commit.
   fs::create_directories(dir_ / "cache" / ".tmp-k1-dead");
@@ -66,7 +66,8 @@ TEST_F(CacheTest, CommitLookupAndRestore) {
   entry.outputs = {{"model", "folder", "sha256:x", ""},
                    {"metrics", "file", "sha256:y", ""},
                    {"accuracy", "float", "value:0.9", "0.9"}};
-  ASSERT_TRUE(cache.Commit(entry, dir_ / "out").ok());
+  core::Status committed = cache.Commit(entry, dir_ / "out");
+  ASSERT_TRUE(committed.ok()) << committed.ToString();
   EXPECT_FALSE(fs::exists(dir_ / "cache" / ".tmp-k1-dead"));
   auto found = cache.Lookup("k1");
   ASSERT_TRUE(found.ok()) << found.status().ToString();
@@ -74,15 +75,15 @@ TEST_F(CacheTest, CommitLookupAndRestore) {
   ASSERT_EQ(found->outputs.size(), 3u);
   EXPECT_EQ(found->outputs[2].value, "0.9");
   // The cached copy is independent of the source and read-only.
-  ASSERT_TRUE(core::WriteFileAtomic(dir_ / "out" / "metrics.json", "{\"changed\": 1}").ok());
-  EXPECT_EQ(*core::ReadFile(dir_ / "cache" / "k1" / "outputs" / "metrics.json"), "{}");
-  EXPECT_EQ(fs::status(dir_ / "cache" / "k1" / "outputs" / "metrics.json").permissions() &
+  ASSERT_TRUE(core::WriteFileAtomic(dir_ / "out" / "metrics", "{\"changed\": 1}").ok());
+  EXPECT_EQ(*core::ReadFile(dir_ / "cache" / "k1" / "outputs" / "metrics"), "{}");
+  EXPECT_EQ(fs::status(dir_ / "cache" / "k1" / "outputs" / "metrics").permissions() &
                 fs::perms::owner_write,
             fs::perms::none);
 
   ASSERT_TRUE(cache.Restore(*found, dir_ / "restored").ok());
   EXPECT_EQ(*core::ReadFile(dir_ / "restored" / "model" / "weights.bin"), "0123");
-  EXPECT_EQ(*core::ReadFile(dir_ / "restored" / "metrics.json"), "{}");
+  EXPECT_EQ(*core::ReadFile(dir_ / "restored" / "metrics"), "{}");
   // A manifest whose artifact went missing is not a hit.
   fs::remove_all(dir_ / "cache" / "k1" / "outputs" / "model");
   EXPECT_FALSE(cache.Lookup("k1").ok());
