@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -168,6 +169,15 @@ core::Result<ProjectRunResult> RunProject(const ProjectRunOptions& options) {
       {"mlflow.project.env", "local"},      {"mlflow.project.backend", "local"}};
   const std::string commit = GitCommit(project.dir);
   if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
+  for (const auto& [key, value] : options.tags) {
+    auto same = std::find_if(tags.begin(), tags.end(),
+                             [&](const tracking::RunTag& tag) { return tag.key == key; });
+    if (same != tags.end()) {
+      same->value = value;
+    } else {
+      tags.push_back({key, value});
+    }
+  }
   MLFORGE_ASSIGN_OR_RETURN(
       tracking::Run run,
       client->store().CreateRun(

@@ -176,7 +176,8 @@ try:
 
     # ---- the example MLflow Project -----------------------------------------
     result = run(["run", project, "-P", "epochs=20", "-P", "learning_rate=0.2",
-                  "--experiment", "projects", "--tracking-uri", base])
+                  "--experiment", "projects", "--tracking-uri", base,
+                  "--tag", f"mlflow.parentRunId={parent_id}"])
     assert "logging via REST" in result.stdout, result.stdout
     assert "python_env" in result.stderr, result.stderr  # the not-managed warning
     project_run_id = re.search(r"run ([0-9a-f]{32}) FINISHED", result.stderr).group(1)
@@ -184,6 +185,7 @@ try:
     assert project_run["info"]["status"] == "FINISHED"
     tags = tags_of(project_run)
     assert tags["mlflow.source.type"] == "PROJECT" and tags["mlflow.project.entryPoint"] == "main"
+    assert tags["mlflow.parentRunId"] == parent_id, tags
     assert tags["mlflow.source.name"] == os.path.realpath(project) or \
         tags["mlflow.source.name"] == os.path.abspath(project), tags
     params = {p["key"]: p["value"] for p in project_run["data"]["params"]}
