@@ -31,7 +31,8 @@ config = os.path.join(source, "examples", "mnist", "train.yaml")
 project = os.path.join(source, "examples", "mlproject")
 TINY = ["--set", "model={kind: mlp, layers: [32]}", "--set", "data.limit_train=1500",
         "--set", "train.epochs=1", "--set", "schedule.warmup_steps=5",
-        "--set", "checkpoint.every_steps=0", "--data-dir", test_data, "--no-progress"]
+        "--set", "checkpoint.every_steps=0", "--data-dir", test_data, "--no-progress",
+        "--threads", "1"]
 
 
 def run(args, expect=0, extra_env=None):
@@ -163,6 +164,9 @@ try:
     reproduced = get_run(new_id)
     assert tags_of(reproduced)["mlforge.reproduction.source_run"] == run_id
     assert tags_of(reproduced)["mlforge.reproduction.matches"] == "true"
+    # train records its thread count, and the reproduction used it.
+    assert tags_of(logged)["mlforge.intra_op_threads"] == "1", tags_of(logged)
+    assert tags_of(reproduced)["mlforge.intra_op_threads"] == "1"
     assert metrics_of(reproduced)["val_loss"] == metrics_of(logged)["val_loss"]
     # Data with another digest is refused before anything trains.
     other = os.path.join(work, "other-data")
