@@ -111,11 +111,10 @@ try:
     manifest = json.load(open(os.path.join(test_data, "mnist", "manifest.json")))
     assert report["dataset_digest"] == manifest["digest"], report
     # The same accuracy as `mlforge predict` computes over the same package.
-    package = os.path.join(env["MLFORGE_HOME"], "models")
-    predicted = run(["predict", report["model_folder"], "--input",
-                     os.path.join(test_data, "mnist", "t10k-images-idx3-ubyte"), "--labels",
-                     os.path.join(test_data, "mnist", "t10k-labels-idx1-ubyte"),
-                     "--output", os.path.join(work, "predictions.json")])
+    run(["predict", report["model_folder"], "--input",
+         os.path.join(test_data, "mnist", "t10k-images-idx3-ubyte"), "--labels",
+         os.path.join(test_data, "mnist", "t10k-labels-idx1-ubyte"),
+         "--output", os.path.join(work, "predictions.json")])
     predict_accuracy = json.load(open(os.path.join(work, "predictions.json")))["accuracy"]
     assert abs(predict_accuracy - report["accuracy"]) < 1e-9, (predict_accuracy, report)
     logged = get_run(run_id)
