@@ -31,8 +31,9 @@ void AddReproduceCommand(CLI::App& app) {
                       "Largest accepted difference, relative to max(1, |value|) (default 1e-6)");
   command->add_option("--data-dir", flags->data_dir,
                       "Datasets folder (default: $MLFORGE_HOME/data)");
-  command->add_option("--threads", flags->threads,
-                      "Intra-op threads, as mlforge train's --threads (default: as train's)");
+  command->add_option(
+      "--threads", flags->threads,
+      "Intra-op threads (default: what the source run recorded, else train's default)");
   command->callback([flags] {
     const std::string tracking_uri = TrackingUriFrom(flags->tracking_uri);
     const std::filesystem::path data_dir =
@@ -43,27 +44,26 @@ void AddReproduceCommand(CLI::App& app) {
           Fail("tracking store " + tracking_uri + ": " + store.status().message()));
     }
     lineage::Trainer trainer =
-        [&](const std::string& config_yaml, const std::string& config_source,
-            const std::string& experiment,
-            const std::vector<tracking::RunTag>& tags) -> core::Result<std::string> {
+        [&](const lineage::TrainRequest& request) -> core::Result<std::string> {
       MLFORGE_ASSIGN_OR_RETURN(core::Config config,
-                               core::Config::Parse(config_yaml, config_source));
+                               core::Config::Parse(request.config_yaml, request.config_source));
       train::TrackedRunOptions options;
       options.tracking_uri = tracking_uri;
       options.default_tracking_uri = DefaultTrackingUri();
       options.default_artifact_root = (Home() / "artifacts").string();
-      options.experiment = experiment;
-      for (const auto& tag : tags) options.extra_tags.emplace_back(tag.key, tag.value);
+      options.experiment = request.experiment_name;
+      for (const auto& tag : request.tags) options.extra_tags.emplace_back(tag.key, tag.value);
       options.runs_dir = Home() / "runs";
       options.data_dir = data_dir;
-      options.threads = flags->threads;
-      std::fprintf(stderr, "reproducing run %s in experiment %s\n", flags->run_id.c_str(),
-                   experiment.c_str());
+      options.threads = request.intra_op_threads;
+      std::fprintf(stderr, "reproducing run %s in experiment %s with %d intra-op thread(s)\n",
+                   flags->run_id.c_str(), request.experiment_name.c_str(),
+                   request.intra_op_threads > 0 ? request.intra_op_threads : 1);
       MLFORGE_ASSIGN_OR_RETURN(train::TrackedRunResult result, train::RunTracked(config, options));
       return result.run_id;
     };
     auto report = lineage::Reproduce(**store, flags->run_id, tracking_uri, data_dir,
-                                     flags->tolerance, trainer);
+                                     flags->tolerance, flags->threads, trainer);
     if (!report.ok()) throw CLI::RuntimeError(Fail(report.status().message()));
     const std::string text = lineage::FormatReport(*report, flags->tolerance);
     std::fwrite(text.data(), 1, text.size(), stdout);

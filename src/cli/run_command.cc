@@ -26,6 +26,7 @@ void AddRunCommand(CLI::App& app) {
     std::vector<std::string> parameters;
     std::string experiment;
     std::string run_name;
+    std::vector<std::string> tags;
     std::string tracking_uri;
   };
   auto flags = std::make_shared<Flags>();
@@ -38,6 +39,8 @@ void AddRunCommand(CLI::App& app) {
   run->add_option("--experiment,--experiment-name", flags->experiment,
                   "Experiment name (default: $MLFLOW_EXPERIMENT_NAME, else Default)");
   run->add_option("--run-name", flags->run_name, "Run name (default: generated)");
+  run->add_option("--tag", flags->tags,
+                  "Set a tag on the run: --tag mlflow.parentRunId=ID (repeatable)");
   run->add_option("--tracking-uri", flags->tracking_uri,
                   "http://host:port or sqlite:///path.db (default: $MLFLOW_TRACKING_URI, else "
                   "$MLFORGE_HOME/mlruns.db)");
@@ -49,6 +52,11 @@ void AddRunCommand(CLI::App& app) {
       auto assignment = projects::ParseAssignment(text);
       if (!assignment.ok()) throw CLI::RuntimeError(Fail(assignment.status().message()));
       options.parameters.push_back(*assignment);
+    }
+    for (const std::string& text : flags->tags) {
+      auto tag = projects::ParseAssignment(text);
+      if (!tag.ok()) throw CLI::RuntimeError(Fail("--tag '" + text + "' must be KEY=VALUE"));
+      options.tags.push_back(*tag);
     }
     options.experiment = flags->experiment;
     options.run_name = flags->run_name;

@@ -108,6 +108,11 @@ core::Result<ReproductionPlan> PlanReproduction(tracking::Store& store, std::str
   MLFORGE_ASSIGN_OR_RETURN(core::Config config,
                            core::Config::Parse(plan.config_yaml, plan.config_source));
 
+  const std::string threads = TagValue(source, "mlforge.intra_op_threads");
+  if (!threads.empty() && threads.find_first_not_of("0123456789") == std::string::npos &&
+      threads.size() < 5) {
+    plan.intra_op_threads = std::stoi(threads);
+  }
   plan.recorded_digest = TagValue(source, "mlforge.dataset.digest");
   plan.dataset_name = TagValue(source, "mlforge.dataset.name");
   for (const auto& input : source.inputs.dataset_inputs) {
@@ -193,12 +198,16 @@ ReproductionReport CompareRuns(const tracking::Run& source, const tracking::Run&
 core::Result<ReproductionReport> Reproduce(tracking::Store& store, std::string_view run_id,
                                            const std::string& tracking_uri,
                                            const std::filesystem::path& data_dir, double tolerance,
-                                           const Trainer& train) {
+                                           int intra_op_threads, const Trainer& train) {
   MLFORGE_ASSIGN_OR_RETURN(ReproductionPlan plan,
                            PlanReproduction(store, run_id, tracking_uri, data_dir));
-  std::vector<tracking::RunTag> tags = {{kReproductionSourceTag, plan.source.info.run_id}};
-  MLFORGE_ASSIGN_OR_RETURN(std::string new_run_id,
-                           train(plan.config_yaml, plan.config_source, plan.experiment_name, tags));
+  TrainRequest request;
+  request.config_yaml = plan.config_yaml;
+  request.config_source = plan.config_source;
+  request.experiment_name = plan.experiment_name;
+  request.tags = {{kReproductionSourceTag, plan.source.info.run_id}};
+  request.intra_op_threads = intra_op_threads > 0 ? intra_op_threads : plan.intra_op_threads;
+  MLFORGE_ASSIGN_OR_RETURN(std::string new_run_id, train(request));
   MLFORGE_ASSIGN_OR_RETURN(tracking::Run reproduced, store.GetRun(new_run_id));
   ReproductionReport report = CompareRuns(plan.source, reproduced, tolerance);
   MLFORGE_RETURN_IF_ERROR(

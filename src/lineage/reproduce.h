@@ -52,6 +52,9 @@ struct ReproductionPlan {
   std::string recorded_digest;
   std::string local_digest;
   std::filesystem::path local_data;  // the dataset folder or CSV file checked
+  // LibTorch intra-op threads the source run trained with (its
+  // mlforge.intra_op_threads tag); 0 when it was not recorded.
+  int intra_op_threads = 0;
 };
 
 // See step 1. NotFound for a missing run or a dataset that is not here (the
@@ -87,20 +90,27 @@ bool IsTimingMetric(std::string_view key);
 ReproductionReport CompareRuns(const tracking::Run& source, const tracking::Run& reproduced,
                                double tolerance);
 
-// Trains `config_yaml` as a new run in experiment `experiment_name` with
-// `tags` set at creation, and returns the new run's id. The caller's
-// trainer (mlforge train's RunTracked in the CLI).
-using Trainer = std::function<core::Result<std::string>(
-    const std::string& config_yaml, const std::string& config_source,
-    const std::string& experiment_name, const std::vector<tracking::RunTag>& tags)>;
+// What the trainer is asked to run.
+struct TrainRequest {
+  std::string config_yaml;
+  std::string config_source;
+  std::string experiment_name;
+  std::vector<tracking::RunTag> tags;  // set on the new run at creation
+  int intra_op_threads = 0;            // 0: the trainer's default
+};
 
-// Plans, trains with `train`, reads the new run back, compares, and tags the
-// new run with kReproductionMatchesTag ("true"/"false"). Errors are the
-// plan's, the trainer's, or the store's; a mismatch is a report, not an error.
+// Trains the request as a new run and returns the new run's id. The
+// caller's trainer (mlforge train's RunTracked in the CLI).
+using Trainer = std::function<core::Result<std::string>(const TrainRequest& request)>;
+
+// Plans, trains with `train` (with `intra_op_threads`, or when 0 the source
+// run's recorded count), reads the new run back, compares, and tags the new
+// run with kReproductionMatchesTag ("true"/"false"). Errors are the plan's,
+// the trainer's, or the store's; a mismatch is a report, not an error.
 core::Result<ReproductionReport> Reproduce(tracking::Store& store, std::string_view run_id,
                                            const std::string& tracking_uri,
                                            const std::filesystem::path& data_dir, double tolerance,
-                                           const Trainer& train);
+                                           int intra_op_threads, const Trainer& train);
 
 // One line per metric: key, recorded, reproduced, difference, ok/MISMATCH,
 // then the skipped ones and a verdict.

@@ -46,14 +46,15 @@ class ReproduceTest : public ::testing::Test {
                                  std::nullopt);
     EXPECT_TRUE(run.ok());
     const std::string id = run->info.run_id;
-    EXPECT_TRUE(
-        store_
-            ->LogBatch(id,
-                       {tracking::Metric("val_accuracy", 0.5, 1, 10),
-                        tracking::Metric("samples_per_second", 1234, 1, 10)},
-                       {{"seed", "3"}, {"data.name", "tiny"}, {"model.layers", "[8, 4]"}},
-                       {{"mlforge.dataset.name", "tiny"}, {"mlforge.dataset.digest", digest}})
-            .ok());
+    EXPECT_TRUE(store_
+                    ->LogBatch(id,
+                               {tracking::Metric("val_accuracy", 0.5, 1, 10),
+                                tracking::Metric("samples_per_second", 1234, 1, 10)},
+                               {{"seed", "3"}, {"data.name", "tiny"}, {"model.layers", "[8, 4]"}},
+                               {{"mlforge.dataset.name", "tiny"},
+                                {"mlforge.dataset.digest", digest},
+                                {"mlforge.intra_op_threads", "2"}})
+                    .ok());
     if (with_config_artifact) {
       std::filesystem::path artifacts = run->info.artifact_uri;
       if (run->info.artifact_uri.rfind("file://", 0) == 0) {
@@ -84,6 +85,7 @@ TEST_F(ReproduceTest, PlanUsesConfigArtifactAndChecksTheDigest) {
   EXPECT_EQ(plan->experiment_name, "repro");
   EXPECT_EQ(plan->dataset_name, "tiny");
   EXPECT_EQ(plan->local_digest, kDigest);
+  EXPECT_EQ(plan->intra_op_threads, 2);
 }
 
 TEST_F(ReproduceTest, PlanFallsBackToParamsAndAcceptsADigestPrefix) {

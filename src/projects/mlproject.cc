@@ -299,7 +299,6 @@ core::Result<RenderedCommand> RenderCommand(
     declared.insert(spec.name);
     auto found = given_values.find(spec.name);
     std::string value;
-    std::filesystem::path base = cwd;
     if (found != given_values.end()) {
       value = found->second;
     } else if (spec.default_value) {
@@ -308,7 +307,7 @@ core::Result<RenderedCommand> RenderCommand(
       missing.push_back(spec.name);
       continue;
     }
-    MLFORGE_ASSIGN_OR_RETURN(value, CheckValue(spec, value, base, ""));
+    MLFORGE_ASSIGN_OR_RETURN(value, CheckValue(spec, value, cwd, ""));
     quoted[spec.name] = ShellQuote(value);
     rendered.parameters.emplace_back(spec.name, value);
   }

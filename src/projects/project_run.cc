@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -32,7 +33,7 @@ std::string FindBash() {
     if (end == std::string::npos) end = entries.size();
     const std::string folder = entries.substr(start, end - start);
     if (!folder.empty()) {
-      const std::string candidate = folder + "/bash";
+      std::string candidate = folder + "/bash";
       if (access(candidate.c_str(), X_OK) == 0) return candidate;
     }
     start = end + 1;
@@ -73,6 +74,7 @@ core::Result<ChildOutcome> RunChild(const std::string& command, const std::files
   std::vector<char*> argv = {const_cast<char*>(bash.c_str()), const_cast<char*>("-c"),
                              const_cast<char*>(command.c_str()), nullptr};
   std::vector<char*> envp;
+  envp.reserve(environment.size() + 1);
   for (const std::string& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
 
@@ -156,6 +158,15 @@ core::Result<ProjectRunResult> RunProject(const ProjectRunOptions& options) {
       {"mlflow.project.env", "local"},      {"mlflow.project.backend", "local"}};
   const std::string commit = core::GitCommit(project.dir);
   if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
+  for (const auto& extra : options.tags) {
+    auto same = std::find_if(tags.begin(), tags.end(),
+                             [&](const tracking::RunTag& tag) { return tag.key == extra.first; });
+    if (same != tags.end()) {
+      same->value = extra.second;
+    } else {
+      tags.push_back({extra.first, extra.second});
+    }
+  }
   MLFORGE_ASSIGN_OR_RETURN(
       tracking::Run run,
       client->store().CreateRun(

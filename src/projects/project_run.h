@@ -43,6 +43,9 @@ struct ProjectRunOptions {
   std::vector<std::pair<std::string, std::string>> parameters;
   // Experiment name; empty: $MLFLOW_EXPERIMENT_NAME, else "Default".
   std::string experiment;
+  // More tags for the new run, e.g. {"mlflow.parentRunId", ID} to nest it
+  // under a pipeline's run; they may override the tags above.
+  std::vector<std::pair<std::string, std::string>> tags;
   // Run name; empty: the store generates one.
   std::string run_name;
   // As tracking::Client::Open: empty means MLFLOW_TRACKING_URI, then

@@ -63,6 +63,7 @@ entry_points:
 
 TEST_F(ProjectRunTest, RunsEntryPointAsTrackedRunWithMlflowEnvironment) {
   options_.parameters = {{"steps", "7"}, {"note", "hello"}};
+  options_.tags = {{"mlflow.parentRunId", "0123456789abcdef0123456789abcdef"}};
   auto result = RunProject(options_);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->status, "FINISHED");
@@ -78,6 +79,7 @@ TEST_F(ProjectRunTest, RunsEntryPointAsTrackedRunWithMlflowEnvironment) {
   auto tags = Tags(run);
   EXPECT_EQ(tags["mlflow.source.type"], "PROJECT");
   EXPECT_EQ(tags["mlflow.project.entryPoint"], "main");
+  EXPECT_EQ(tags["mlflow.parentRunId"], "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(tags["mlflow.source.name"], std::filesystem::absolute(project_).string());
   std::map<std::string, std::string> params;
   for (const auto& param : run.data.params) params[param.key] = param.value;

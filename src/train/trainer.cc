@@ -350,6 +350,8 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     sink.SetTag("mlflow.source.name", config.source());
     sink.SetTag("mlforge.dataset.name", data.name);
     sink.SetTag("mlforge.dataset.digest", data.digest);
+    // What a reproduction needs to run with the same threads (mlforge runs reproduce).
+    sink.SetTag("mlforge.intra_op_threads", std::to_string(threads.intra_op_threads));
     sink.SetTag("mlflow.user", core::CurrentUser());
     char host[256] = {0};
     gethostname(host, sizeof(host) - 1);

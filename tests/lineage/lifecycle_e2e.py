@@ -31,7 +31,8 @@ config = os.path.join(source, "examples", "mnist", "train.yaml")
 project = os.path.join(source, "examples", "mlproject")
 TINY = ["--set", "model={kind: mlp, layers: [32]}", "--set", "data.limit_train=1500",
         "--set", "train.epochs=1", "--set", "schedule.warmup_steps=5",
-        "--set", "checkpoint.every_steps=0", "--data-dir", test_data, "--no-progress"]
+        "--set", "checkpoint.every_steps=0", "--data-dir", test_data, "--no-progress",
+        "--threads", "1"]
 
 
 def run(args, expect=0, extra_env=None):
@@ -110,11 +111,10 @@ try:
     manifest = json.load(open(os.path.join(test_data, "mnist", "manifest.json")))
     assert report["dataset_digest"] == manifest["digest"], report
     # The same accuracy as `mlforge predict` computes over the same package.
-    package = os.path.join(env["MLFORGE_HOME"], "models")
-    predicted = run(["predict", report["model_folder"], "--input",
-                     os.path.join(test_data, "mnist", "t10k-images-idx3-ubyte"), "--labels",
-                     os.path.join(test_data, "mnist", "t10k-labels-idx1-ubyte"),
-                     "--output", os.path.join(work, "predictions.json")])
+    run(["predict", report["model_folder"], "--input",
+         os.path.join(test_data, "mnist", "t10k-images-idx3-ubyte"), "--labels",
+         os.path.join(test_data, "mnist", "t10k-labels-idx1-ubyte"),
+         "--output", os.path.join(work, "predictions.json")])
     predict_accuracy = json.load(open(os.path.join(work, "predictions.json")))["accuracy"]
     assert abs(predict_accuracy - report["accuracy"]) < 1e-9, (predict_accuracy, report)
     logged = get_run(run_id)
@@ -163,6 +163,9 @@ try:
     reproduced = get_run(new_id)
     assert tags_of(reproduced)["mlforge.reproduction.source_run"] == run_id
     assert tags_of(reproduced)["mlforge.reproduction.matches"] == "true"
+    # train records its thread count, and the reproduction used it.
+    assert tags_of(logged)["mlforge.intra_op_threads"] == "1", tags_of(logged)
+    assert tags_of(reproduced)["mlforge.intra_op_threads"] == "1"
     assert metrics_of(reproduced)["val_loss"] == metrics_of(logged)["val_loss"]
     # Data with another digest is refused before anything trains.
     other = os.path.join(work, "other-data")
@@ -176,7 +179,8 @@ try:
 
     # ---- the example MLflow Project -----------------------------------------
     result = run(["run", project, "-P", "epochs=20", "-P", "learning_rate=0.2",
-                  "--experiment", "projects", "--tracking-uri", base])
+                  "--experiment", "projects", "--tracking-uri", base,
+                  "--tag", f"mlflow.parentRunId={parent_id}"])
     assert "logging via REST" in result.stdout, result.stdout
     assert "python_env" in result.stderr, result.stderr  # the not-managed warning
     project_run_id = re.search(r"run ([0-9a-f]{32}) FINISHED", result.stderr).group(1)
@@ -184,6 +188,7 @@ try:
     assert project_run["info"]["status"] == "FINISHED"
     tags = tags_of(project_run)
     assert tags["mlflow.source.type"] == "PROJECT" and tags["mlflow.project.entryPoint"] == "main"
+    assert tags["mlflow.parentRunId"] == parent_id, tags
     assert tags["mlflow.source.name"] == os.path.realpath(project) or \
         tags["mlflow.source.name"] == os.path.abspath(project), tags
     params = {p["key"]: p["value"] for p in project_run["data"]["params"]}
