@@ -258,7 +258,12 @@ std::vector<StepReport> PipelineRun::Snapshot() {
   const auto now = Clock::now();
   auto add = [&](const Instance& instance) {
     StepReport report = instance.report;
-    if (report.state == StepState::kRunning) {
+    // A step that just ended gets its final duration a moment after its
+    // state changes; until then, count to now as for a running one.
+    const bool just_ended =
+        (report.state == StepState::kDone || report.state == StepState::kFailed) &&
+        report.seconds == 0 && instance.started != Clock::time_point{};
+    if (report.state == StepState::kRunning || just_ended) {
       report.seconds = std::chrono::duration<double>(now - instance.started).count();
     }
     reports.push_back(std::move(report));
