@@ -52,7 +52,11 @@ TEST(ProcessGroupTest, HungRankIsNamedAfterTheTimeout) {
     if (!group.ok()) return 10;
     if (env.rank == 1) {
       (*group)->MarkStep(4);
-      std::this_thread::sleep_for(std::chrono::seconds(4));  // hangs before step 5
+      // Hangs before step 5, alive until rank 0 has reported its timeout (an
+      // exit sooner would make rank 0 see a closed connection instead).
+      for (int waited = 0; waited < 300 && !std::filesystem::exists(message_file); ++waited) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
       return 0;
     }
     (*group)->MarkStep(5);
