@@ -1,8 +1,8 @@
 // bench/serving's in-process limit: how long the served model's forward pass
 // takes in this process, with no HTTP, JSON or batching around it. It loads
 // the package exactly as `mlforge serve` does (serving::TorchModel, and its
-// default thread settings: one LibTorch thread, one BLAS thread) and times TorchModel::Predict on real rows
-// for each batch size asked for, after a warm-up.
+// default thread settings: one LibTorch thread, one BLAS thread) and times TorchModel::Predict on
+// real rows for each batch size asked for, after a warm-up.
 //
 // usage: mlforge_serving_bench PACKAGE_DIR [--rows 1,32] [--seconds 1.5]
 // prints one JSON object per batch size:
