@@ -1,8 +1,8 @@
 // bench/serving's in-process limit: how long the served model's forward pass
 // takes in this process, with no HTTP, JSON or batching around it. It loads
-// the package exactly as `mlforge serve` does (serving::TorchModel, the same
-// thread settings: none changed) and times TorchModel::Predict on real rows
-// for each batch size asked for, after a warm-up.
+// the package exactly as `mlforge serve` does (serving::TorchModel, and its
+// default thread settings: one LibTorch thread, one BLAS thread) and times TorchModel::Predict on
+// real rows for each batch size asked for, after a warm-up.
 //
 // usage: mlforge_serving_bench PACKAGE_DIR [--rows 1,32] [--seconds 1.5]
 // prints one JSON object per batch size:
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "serving/torch/torch_model.h"
+#include "train/threads.h"
 
 int main(int argc, char** argv) {
   using Clock = std::chrono::steady_clock;
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  mlforge::train::ConfigureThreads(1, 1, 1);
   auto model = mlforge::serving::TorchModel::Load(argv[1]);
   if (!model.ok()) {
     std::fprintf(stderr, "error: %s\n", model.status().message().c_str());

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "serving/torch/serve_check.h"
+#include "train/threads.h"
 
 namespace mlforge::cli {
 
@@ -48,6 +49,7 @@ void AddServeCheckCommand(CLI::App& app) {
     options.labels = flags->labels;
     options.limit = flags->limit;
     options.rows_per_request = flags->rows_per_request;
+    train::ConfigureThreads(1, 1, 1);  // as mlforge serve runs a model by default
     auto report = serving::RunServeCheck(options);
     if (!report.ok()) throw CLI::RuntimeError(Fail("serve-check: " + report.status().message()));
     nlohmann::json result = {{"model", report->model_name},

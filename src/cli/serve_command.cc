@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "serving/model_server.h"
 #include "serving/torch/torch_model.h"
+#include "train/threads.h"
 
 namespace mlforge::cli {
 
@@ -38,6 +39,7 @@ void AddServeCommand(CLI::App& app) {
     size_t max_body_mb = 64;
     std::string poll_interval;
     std::string drain_delay = "0";
+    int model_threads = 1;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* serve = app.add_subcommand(
@@ -76,6 +78,11 @@ void AddServeCommand(CLI::App& app) {
       ->add_option("--drain-delay", flags->drain_delay,
                    "After SIGTERM, keep answering this long with readiness already false "
                    "(e.g. 5s, for a load balancer to notice), then drain")
+      ->capture_default_str();
+  serve
+      ->add_option("--model-threads", flags->model_threads,
+                   "Threads one forward pass may use (LibTorch intra-op; BLAS stays at 1). One "
+                   "keeps the cores for the HTTP threads, which parse requests in parallel")
       ->capture_default_str();
   serve->callback([flags] {
     if (flags->uri.empty() == flags->repository.empty()) {
@@ -118,6 +125,9 @@ void AddServeCommand(CLI::App& app) {
       throw CLI::RuntimeError(Fail("--drain-delay: " + drain_delay.status().message()));
     }
 
+    const train::ThreadSettings threads =
+        train::ConfigureThreads(std::max(1, flags->model_threads), 1, 1);
+
     // Block the stop signals before threads start so only sigwait sees them.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
@@ -140,10 +150,12 @@ void AddServeCommand(CLI::App& app) {
                             .c_str());
     }
     std::printf(
-        "  max batch %lld rows, max delay %lld us, queue %zu, %d threads\n"
+        "  max batch %lld rows, max delay %lld us, queue %zu, %d threads, %d model thread(s), "
+        "BLAS %d\n"
         "listening on http://%s\n",
         static_cast<long long>(flags->max_batch), static_cast<long long>(flags->max_delay_us),
-        flags->queue, worker_threads, (*server)->address().c_str());
+        flags->queue, worker_threads, threads.intra_op_threads, threads.blas_threads,
+        (*server)->address().c_str());
     std::fflush(stdout);
     int received = 0;
     sigwait(&stop_signals, &received);

@@ -106,8 +106,12 @@ class Scoring {
     const ContentType content_type = ParseContentType(request.Header("Content-Type").value_or(""));
     bool bare_list = false;
     core::Result<Matrix> rows = core::InvalidArgumentError("no input");
+    std::optional<Matrix> fast_rows;
     if (content_type.media_type == "text/csv") {
       rows = RowsFromCsv(request.body, signature);
+    } else if (content_type.media_type == "application/json" && content_type.format.empty() &&
+               (fast_rows = FastRowsFromDataframeSplit(request.body, signature))) {
+      rows = std::move(*fast_rows);
     } else if (content_type.media_type == "application/json") {
       auto document = ParseJsonBody(request.body);
       if (!document.ok()) return BadRequest(document.status().message());

@@ -161,6 +161,161 @@ core::Result<Matrix> RowsFromSplit(const Json* columns, const Json& data,
   return matrix;
 }
 
+namespace {
+
+// A cursor over JSON text for FastRowsFromDataframeSplit: every method
+// answers false when the text is not what it expects.
+class FastReader {
+ public:
+  explicit FastReader(std::string_view text) : text_(text) {}
+
+  void SkipSpace() {
+    while (at_ < text_.size() &&
+           (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t')) {
+      ++at_;
+    }
+  }
+  bool Take(char wanted) {
+    SkipSpace();
+    if (at_ >= text_.size() || text_[at_] != wanted) return false;
+    ++at_;
+    return true;
+  }
+  bool Peek(char wanted) {
+    SkipSpace();
+    return at_ < text_.size() && text_[at_] == wanted;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return at_ == text_.size();
+  }
+  // A string without escapes or control characters.
+  bool String(std::string_view* out) {
+    if (!Take('"')) return false;
+    const size_t start = at_;
+    while (at_ < text_.size() && text_[at_] != '"') {
+      if (text_[at_] == '\\' || static_cast<unsigned char>(text_[at_]) < 0x20) return false;
+      ++at_;
+    }
+    if (at_ >= text_.size()) return false;
+    *out = text_.substr(start, at_ - start);
+    ++at_;
+    return true;
+  }
+  // A JSON number (strict grammar), as a double rounded to float.
+  bool Number(float* out) {
+    SkipSpace();
+    const size_t start = at_;
+    if (at_ < text_.size() && text_[at_] == '-') ++at_;
+    if (at_ >= text_.size() || text_[at_] < '0' || text_[at_] > '9') return false;
+    if (text_[at_] == '0' && at_ + 1 < text_.size() && text_[at_ + 1] >= '0' &&
+        text_[at_ + 1] <= '9') {
+      return false;  // a leading zero
+    }
+    double value = 0;
+    auto [end, error] = std::from_chars(text_.data() + start, text_.data() + text_.size(), value);
+    if (error != std::errc()) return false;
+    const char last = *(end - 1);
+    if (last == '.' || last == 'e' || last == 'E' || last == '+' || last == '-') return false;
+    at_ = static_cast<size_t>(end - text_.data());
+    *out = static_cast<float>(value);
+    return true;
+  }
+  // Skips a list of numbers or strings (a frame's "index").
+  bool SkipFlatList() {
+    if (!Take('[')) return false;
+    if (Take(']')) return true;
+    do {
+      float number = 0;
+      std::string_view name;
+      if (!(Peek('"') ? String(&name) : Number(&number))) return false;
+    } while (Take(','));
+    return Take(']');
+  }
+
+ private:
+  std::string_view text_;
+  size_t at_ = 0;
+};
+
+}  // namespace
+
+std::optional<Matrix> FastRowsFromDataframeSplit(std::string_view body,
+                                                 const ModelSignature& signature) {
+  FastReader reader(body);
+  std::string_view key;
+  if (!reader.Take('{') || !reader.String(&key) || key != "dataframe_split" || !reader.Take(':') ||
+      !reader.Take('{')) {
+    return std::nullopt;
+  }
+  const int64_t width = signature.row_width();
+  std::vector<std::string_view> names;
+  bool have_columns = false;
+  bool have_data = false;
+  std::vector<float> values;
+  int64_t rows = 0;
+  do {
+    if (!reader.String(&key) || !reader.Take(':')) return std::nullopt;
+    if (key == "columns" && !have_columns) {
+      have_columns = true;
+      if (!reader.Take('[')) return std::nullopt;
+      if (!reader.Take(']')) {
+        do {
+          std::string_view name;
+          if (!reader.String(&name)) return std::nullopt;
+          names.push_back(name);
+        } while (reader.Take(','));
+        if (!reader.Take(']')) return std::nullopt;
+      }
+    } else if (key == "data" && !have_data) {
+      have_data = true;
+      if (!reader.Take('[')) return std::nullopt;
+      if (!reader.Take(']')) {
+        do {
+          if (!reader.Take('[')) return std::nullopt;
+          int64_t count = 0;
+          if (!reader.Take(']')) {
+            do {
+              float value = 0;
+              if (!reader.Number(&value)) return std::nullopt;
+              values.push_back(value);
+              ++count;
+            } while (reader.Take(','));
+            if (!reader.Take(']')) return std::nullopt;
+          }
+          if (count != width) return std::nullopt;
+          ++rows;
+        } while (reader.Take(','));
+        if (!reader.Take(']')) return std::nullopt;
+      }
+    } else if (key == "index") {
+      if (!reader.SkipFlatList()) return std::nullopt;
+    } else {
+      return std::nullopt;
+    }
+  } while (reader.Take(','));
+  if (!reader.Take('}') || !reader.Take('}') || !reader.AtEnd()) return std::nullopt;
+  if (!have_data || !have_columns || rows == 0) return std::nullopt;
+  if (static_cast<int64_t>(names.size()) != width) return std::nullopt;
+  Matrix matrix(rows, width);
+  if (signature.columns.empty()) {
+    matrix.values = std::move(values);
+    return matrix;
+  }
+  // A tabular model: columns by name; anything but an exact match of the
+  // signature's columns goes the general way for its error message.
+  std::vector<std::string> owned(names.begin(), names.end());
+  auto order = MatchColumns(owned, signature);
+  if (!order.ok()) return std::nullopt;
+  for (int64_t row = 0; row < rows; ++row) {
+    for (size_t column = 0; column < order->size(); ++column) {
+      matrix.At(row, static_cast<int64_t>(column)) =
+          values[static_cast<size_t>(row * width) + (*order)[column]];
+    }
+  }
+  return matrix;
+}
+
 core::Result<Matrix> RowsFromColumnar(const Json& columns, const ModelSignature& signature) {
   if (!columns.is_object()) return core::InvalidArgumentError("expected an object of columns");
   if (signature.columns.empty()) {

@@ -11,6 +11,7 @@
 // Thread safety: free functions on plain values.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,17 @@ core::Result<Matrix> RowsFromJson(const Json& rows, const ModelSignature& signat
 // columns (any order); for a tensor model they are optional and only counted.
 core::Result<Matrix> RowsFromSplit(const Json* columns, const Json& data,
                                    const ModelSignature& signature);
+
+// The common MLflow body {"dataframe_split": {"columns": [...], "data":
+// [[...], ...]}} (keys in any order, an "index" list allowed and ignored)
+// read straight from the text, without building a JSON document: the hot
+// path of /invocations. Answers nullopt for anything else or anything it
+// is unsure of (escapes in names, non-numbers, extra fields, a shape that
+// does not fit the signature), and the caller then takes the general path,
+// which gives the same rows or the precise error. Numbers are read as
+// doubles and rounded to float, as the general path does.
+std::optional<Matrix> FastRowsFromDataframeSplit(std::string_view body,
+                                                 const ModelSignature& signature);
 
 // Columnar form: an object of name -> values (one value, or one row's worth,
 // per row). Tabular: one entry per signature column. Tensor: one entry named

@@ -16,6 +16,49 @@ TEST(RowsTest, SplitMatchesColumnsByName) {
   EXPECT_EQ(rows->values, (std::vector<float>{1, 2, 3, 4, 5, 6}));
 }
 
+// The text fast path gives exactly the general path's rows, or declines.
+TEST(RowsTest, FastDataframeSplitAgreesWithTheGeneralPathOrDeclines) {
+  const auto tabular = testing::TabularRegressor();
+  const auto tensor = testing::TensorClassifier();
+  auto general = [](const std::string& body, const ModelSignature& signature) {
+    Json document = Json::parse(body)["dataframe_split"];
+    return RowsFromSplit(document.contains("columns") ? &document["columns"] : nullptr,
+                         document["data"], signature);
+  };
+  for (
+      const std::string body :
+      {R"({"dataframe_split": {"columns": ["x2", "x0", "x1"], "data": [[3, 1, 2], [6.5, -4e-1, 0.1]]}})",
+       R"( { "dataframe_split" : { "data" : [ [1,2,3] ] , "index": [0], "columns":["x0","x1","x2"] } } )",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": [[0.30000001192092896, 1e-45, 3.4e38]]}})"}) {
+    auto fast = FastRowsFromDataframeSplit(body, tabular->signature());
+    ASSERT_TRUE(fast.has_value()) << body;
+    auto slow = general(body, tabular->signature());
+    ASSERT_TRUE(slow.ok()) << slow.status().message();
+    EXPECT_EQ(fast->rows, slow->rows);
+    EXPECT_EQ(fast->values, slow->values) << body;
+  }
+  const std::string tensor_body =
+      R"({"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [[1, 2, 3, 4], [0, 0, 0, 1]]}})";
+  auto fast = FastRowsFromDataframeSplit(tensor_body, tensor->signature());
+  ASSERT_TRUE(fast.has_value());
+  EXPECT_EQ(fast->values, (*general(tensor_body, tensor->signature())).values);
+  // Declined: the general path decides (and words any error).
+  for (
+      const std::string body :
+      {R"({"dataframe_split": {"columns": ["x0", "x1"], "data": [[1, 2]]}})",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x9"], "data": [[1, 2, 3]]}})",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": [[1, 2, true]]}})",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": [[1, 2, 03]]}})",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": [[1, 2, NaN]]}})",
+       R"({"dataframe_split": {"columns": ["x\u0030", "x1", "x2"], "data": [[1, 2, 3]]}})",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": [[1, 2, 3]]}, "params": {}})",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": []}})",
+       R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": [[1, 2, 3.]]}})",
+       R"({"instances": [[1, 2, 3]]})", R"({"dataframe_split": {"columns": ["x0")"}) {
+    EXPECT_FALSE(FastRowsFromDataframeSplit(body, tabular->signature()).has_value()) << body;
+  }
+}
+
 TEST(RowsTest, MissingAndExtraColumnsAreNamed) {
   const auto signature_model = testing::TabularRegressor();
   const ModelSignature& signature = signature_model->signature();
