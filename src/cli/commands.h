@@ -37,5 +37,10 @@ void AddServerCommand(CLI::App& app);
 void AddServeCommand(CLI::App& app);    // serve MODEL_URI over the three inference protocols
 void AddModelsCommands(CLI::App& app);  // models register|list|show|alias|resolve
 void AddK8sCommands(CLI::App& app);     // k8s render train|serve|server
+// The `pipeline` group with run|validate. Commands added later (export) find
+// the group with app.get_subcommand("pipeline"), so register them after this.
+void AddPipelineCommands(CLI::App& app);
+// `pipeline export --argo`, on the group AddPipelineCommands made.
+void AddPipelineExportCommand(CLI::App& app);
 
 }  // namespace mlforge::cli

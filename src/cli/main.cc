@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   mlforge::cli::AddServeCommand(app);
   mlforge::cli::AddModelsCommands(app);
   mlforge::cli::AddK8sCommands(app);
+  mlforge::cli::AddPipelineCommands(app);
+  mlforge::cli::AddPipelineExportCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

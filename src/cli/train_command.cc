@@ -153,6 +153,8 @@ void AddTrainCommand(CLI::App& app) {
       options.run_dir = flags->run_dir;
     }
     options.tracking_uri = flags->tracking_uri;
+    // A pipeline step (or any MLflow tool) names the run to log into.
+    options.existing_run_id = EnvOr("MLFLOW_RUN_ID", "");
     options.default_tracking_uri = "sqlite:///" + (Home() / "mlruns.db").string();
     options.default_artifact_root = (Home() / "artifacts").string();
     options.experiment = flags->experiment;

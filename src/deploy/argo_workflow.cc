@@ -185,7 +185,9 @@ core::Result<std::string> RewriteWhen(const Pipeline& pipeline, const Step& step
       }
       const std::string word = text.substr(position, end - position);
       position = end;
-      if (word == "and") {
+      if (word == "item") {
+        out += "'{{item}}'";
+      } else if (word == "and") {
         out += "&&";
       } else if (word == "or") {
         out += "||";
@@ -198,6 +200,10 @@ core::Result<std::string> RewriteWhen(const Pipeline& pipeline, const Step& step
         }
         const std::string reference = fmt::format("{{{{workflow.parameters.{}}}}}", param->name);
         out += param->type == ParamType::kString ? "'" + reference + "'" : reference;
+      } else if (word.rfind("steps.", 0) == 0 && word.size() > 7 &&
+                 word.compare(word.size() - 7, 7, ".run_id") == 0) {
+        return core::UnimplementedError(fmt::format(
+            "{}: {}: the tracking run id of a step is not exported to Argo", what, word));
       } else if (word.rfind("steps.", 0) == 0) {
         // steps.S.outputs.N
         std::smatch parts;
@@ -218,6 +224,8 @@ core::Result<std::string> RewriteWhen(const Pipeline& pipeline, const Step& step
       } else {
         out += word;  // true, false, numbers' exponents are not words here
       }
+    } else if (text.compare(position, 2, "{{") == 0 || text.compare(position, 2, "}}") == 0) {
+      position += 2;  // a reference may be written inside {{ }} too
     } else if (character == '"' || character == '\'') {
       size_t end = text.find(character, position + 1);
       if (end == std::string::npos) {
@@ -310,7 +318,9 @@ Object Container(const std::string& script, const ArgoOptions& options) {
   if (!options.tracking_uri.empty()) {
     env.push_back(internal::Env("MLFLOW_TRACKING_URI", options.tracking_uri));
   }
-  return Object{{"image", options.image},
+  // "main" is the name Argo gives a template's container when none is set.
+  return Object{{"name", "main"},
+                {"image", options.image},
                 {"imagePullPolicy", "IfNotPresent"},
                 {"command", Object::array({"/bin/sh", "-c"})},
                 {"args", Object::array({script})},
@@ -474,7 +484,9 @@ core::Result<std::vector<Document>> RenderArgoWorkflow(const Pipeline& pipeline,
   spec["securityContext"] = security;
   if (options.pvc.empty()) {
     spec["volumeClaimTemplates"] =
-        Object::array({{{"metadata", {{"name", "work"}}},
+        Object::array({{{"apiVersion", "v1"},
+                        {"kind", "PersistentVolumeClaim"},
+                        {"metadata", {{"name", "work"}}},
                         {"spec",
                          {{"accessModes", Object::array({"ReadWriteOnce"})},
                           {"resources", {{"requests", {{"storage", options.volume_size}}}}}}}}});

@@ -54,8 +54,8 @@ const char* ParamTypeName(ParamType type);
 // "true", "mnist"); a list holds its items as text (a list of scalars).
 struct Value {
   ParamType type = ParamType::kString;
-  std::string scalar;               // unused for kList
-  std::vector<std::string> items;   // kList only
+  std::string scalar;              // unused for kList
+  std::vector<std::string> items;  // kList only
   // The text that replaces a {{...}} reference: the scalar, or for a list a
   // JSON array of strings (["mnist","fashion-mnist"]).
   std::string ToTemplateText() const;
@@ -102,7 +102,7 @@ struct Output {
 // more times; before retry k (1-based) the runner waits
 // backoff * factor^(k-1).
 struct Retry {
-  int limit = 0;                       // extra attempts; 0 = no retry
+  int limit = 0;  // extra attempts; 0 = no retry
   std::chrono::milliseconds backoff{0};
   double factor = 2.0;
   Location location;
@@ -142,10 +142,10 @@ struct Step {
   std::optional<ForEach> for_each;
   Retry retry;
   std::optional<std::chrono::milliseconds> timeout;  // `timeout: 30m`; none = no limit
-  bool cache = true;              // `cache: false` always runs the step
-  std::vector<std::string> env;   // names of environment variables in the cache key
-  Location location;              // of the step's `- name:` entry
-  Location command_location;      // of the `run:` / `mlforge:` value
+  bool cache = true;                                 // `cache: false` always runs the step
+  std::vector<std::string> env;  // names of environment variables in the cache key
+  Location location;             // of the step's `- name:` entry
+  Location command_location;     // of the `run:` / `mlforge:` value
   Location when_location;
 };
 

@@ -144,22 +144,40 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
             .status()
             .WithContext("resuming tracking run " + result.run_id));
   } else {
-    MLFORGE_ASSIGN_OR_RETURN(std::string config_experiment, config.String("experiment", "Default"));
-    MLFORGE_ASSIGN_OR_RETURN(std::string config_run_name, config.String("run_name", ""));
-    const std::string experiment =
-        options.experiment.empty() ? config_experiment : options.experiment;
-    const std::string run_name = options.run_name.empty() ? config_run_name : options.run_name;
-    MLFORGE_ASSIGN_OR_RETURN(result.experiment_id, client->GetOrCreateExperiment(experiment));
     std::vector<tracking::RunTag> tags = {{"mlflow.user", core::CurrentUser()},
-                                          {"mlflow.source.type", "LOCAL"},
                                           {"mlflow.source.name", config.source()}};
     std::string commit = GitCommit(std::filesystem::absolute(config.source()).parent_path());
     if (!commit.empty()) tags.push_back({"mlflow.source.git.commit", commit});
-    MLFORGE_ASSIGN_OR_RETURN(
-        tracking::Run run,
-        client->store().CreateRun(
-            result.experiment_id, core::CurrentUser(), core::NowMillis(), tags,
-            run_name.empty() ? std::nullopt : std::optional<std::string>(run_name)));
+    tracking::Run run;
+    if (!options.existing_run_id.empty()) {
+      // MLflow's start_run() under MLFLOW_RUN_ID: continue that run.
+      auto existing = client->store().GetRun(options.existing_run_id);
+      if (!existing.ok()) {
+        return existing.status().WithContext("MLFLOW_RUN_ID names run " +
+                                             options.existing_run_id);
+      }
+      run = *existing;
+      result.experiment_id = run.info.experiment_id;
+      MLFORGE_RETURN_IF_ERROR(client->store()
+                                  .UpdateRun(run.info.run_id, tracking::RunStatus::kRunning,
+                                             std::nullopt, std::nullopt)
+                                  .status()
+                                  .WithContext("continuing tracking run " + run.info.run_id));
+      MLFORGE_RETURN_IF_ERROR(client->store().LogBatch(run.info.run_id, {}, {}, tags));
+    } else {
+      MLFORGE_ASSIGN_OR_RETURN(std::string config_experiment,
+                               config.String("experiment", "Default"));
+      MLFORGE_ASSIGN_OR_RETURN(std::string config_run_name, config.String("run_name", ""));
+      const std::string experiment =
+          options.experiment.empty() ? config_experiment : options.experiment;
+      const std::string run_name = options.run_name.empty() ? config_run_name : options.run_name;
+      MLFORGE_ASSIGN_OR_RETURN(result.experiment_id, client->GetOrCreateExperiment(experiment));
+      tags.push_back({"mlflow.source.type", "LOCAL"});
+      MLFORGE_ASSIGN_OR_RETURN(
+          run, client->store().CreateRun(
+                   result.experiment_id, core::CurrentUser(), core::NowMillis(), tags,
+                   run_name.empty() ? std::nullopt : std::optional<std::string>(run_name)));
+    }
     result.run_id = run.info.run_id;
     result.run_dir = options.run_dir.empty() ? options.runs_dir / result.run_id : options.run_dir;
     run_record = {{"run_id", result.run_id},

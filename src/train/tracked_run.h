@@ -47,6 +47,12 @@ struct TrackedRunOptions {
   std::filesystem::path run_dir;
   // Continue the run in `run_dir` from its checkpoint and config.
   bool resume = false;
+  // Log into this existing tracking run instead of creating one, as MLflow
+  // does when MLFLOW_RUN_ID is set (a pipeline step's child run): the run is
+  // set RUNNING again and its experiment is used (`experiment` and
+  // `run_name` are ignored). NotFound-style errors name the id. Ignored on
+  // resume.
+  std::string existing_run_id;
   std::filesystem::path data_dir;
   int threads = 0;
   bool interactive = false;
