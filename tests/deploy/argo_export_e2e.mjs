@@ -7,9 +7,11 @@
 //   node argo_export_e2e.mjs MLFORGE_BINARY REPO_ROOT OUT_DIR
 
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { check, mlforge, mlforgeFails, readValid, renderValid, summary } from "./helpers.mjs";
+import { validateManifest } from "./validate.mjs";
 
 const [binary, repo, out] = process.argv.slice(2);
 if (!out) {
@@ -58,6 +60,104 @@ await check("hello.yaml exports to a valid Workflow with its DAG", async () => {
     assert.equal(template.container.volumeMounts[0].mountPath, "/mnt/mlforge");
   }
   assert.equal(spec.volumeClaimTemplates[0].metadata.name, "work");
+});
+
+// A small stand-in for Argo's controller and executor, enough to run an
+// exported DAG here: tasks in dependency order, `depends` over
+// Succeeded/Skipped, `when`, withItems/withParam, argument and output
+// parameters (jsonpath included), raw input artifacts, {{workflow.*}},
+// {{inputs.*}} and {{pod.name}}; /mnt/mlforge becomes a local folder.
+function runWorkflow(workflow, root, params) {
+  const volume = join(root, "volume");
+  mkdirSync(join(volume, "work"), { recursive: true });
+  const workflowName = "wf-test";
+  const globals = { "workflow.name": workflowName, "workflow.uid": "uid-1", "workflow.status": "Succeeded" };
+  for (const p of workflow.spec.arguments?.parameters ?? []) globals[`workflow.parameters.${p.name}`] = params[p.name] ?? p.value;
+  const templates = Object.fromEntries(workflow.spec.templates.map((t) => [t.name, t]));
+  const results = {};  // task -> { phase, outputs: {name: value or [values]} }
+  const substitute = (text, scope) => text
+    .replace(/\{\{=jsonpath\(tasks\['([^']+)'\]\.outputs\.parameters\['([^']+)'\], '\$\.([^']+)'\)\}\}/g,
+      (_, task, name, key) => String(key.split(".").reduce((v, k) => v[k], JSON.parse(results[task].outputs[name]))))
+    .replace(/\{\{tasks\.([^.}]+)\.outputs\.parameters\.([^}]+)\}\}/g, (_, task, name) => {
+      const value = results[task].outputs[name];
+      return Array.isArray(value) ? JSON.stringify(value) : value;
+    })
+    .replace(/\{\{([^{}]+)\}\}/g, (whole, name) => (name in scope ? scope[name] : name in globals ? globals[name] : whole));
+  const execute = (template, inputs, podName) => {
+    const scope = { "pod.name": podName };
+    for (const [name, value] of Object.entries(inputs)) scope[`inputs.parameters.${name}`] = value;
+    for (const artifact of template.inputs?.artifacts ?? []) {
+      const path = artifact.path.replace("/mnt/mlforge", volume);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, artifact.raw.data);
+    }
+    const outputsDir = join(root, "pods", podName);
+    mkdirSync(outputsDir, { recursive: true });
+    const script = substitute(template.container.args[0], scope)
+      .split("/mnt/mlforge").join(volume).split("/tmp/mlforge-outputs").join(outputsDir);
+    const result = spawnSync(template.container.command[0], [...template.container.command.slice(1), script],
+      { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
+    if (result.status !== 0) throw new Error(`${template.name} failed (${result.status}): ${result.stderr}`);
+    const outputs = {};
+    for (const p of template.outputs?.parameters ?? []) {
+      outputs[p.name] = readFileSync(p.valueFrom.path.replace("/tmp/mlforge-outputs", outputsDir), "utf8");
+    }
+    return { outputs, stdout: result.stdout };
+  };
+  const tasks = templates[workflow.spec.entrypoint].dag.tasks;
+  const pending = [...tasks];
+  let pods = 0;
+  while (pending.length > 0) {
+    const index = pending.findIndex((task) => !task.depends ||
+      [...task.depends.matchAll(/([a-z0-9-]+)\.(Succeeded|Skipped)/g)].every(([, name]) => name in results));
+    assert.ok(index >= 0, "the DAG has a task whose dependencies never finish");
+    const [task] = pending.splice(index, 1);
+    const dependsMet = !task.depends || Function(`return ${task.depends.replace(/([a-z0-9-]+)\.(Succeeded|Skipped)/g,
+      (_, name, phase) => String(results[name].phase === phase))}`)();
+    const when = task.when ? Function(`return (${substitute(task.when, {})})`)() : true;
+    if (!dependsMet || !when) {
+      results[task.name] = { phase: "Skipped", outputs: {} };
+      continue;
+    }
+    const items = task.withItems ?? (task.withParam ? JSON.parse(substitute(task.withParam, {})) : null);
+    const runOne = (item) => {
+      const inputs = {};
+      for (const argument of task.arguments?.parameters ?? []) {
+        inputs[argument.name] = substitute(argument.value, item === undefined ? {} : { item });
+      }
+      pods += 1;
+      return execute(templates[task.template], inputs, `${workflowName}-${task.name}-${pods}`);
+    };
+    if (items) {
+      const runs = items.map((item) => runOne(item));
+      const outputs = {};
+      for (const name of Object.keys(runs[0].outputs)) outputs[name] = runs.map((r) => r.outputs[name]);
+      results[task.name] = { phase: "Succeeded", outputs };
+    } else {
+      results[task.name] = { phase: "Succeeded", outputs: runOne().outputs };
+    }
+  }
+  const exit = workflow.spec.onExit ? execute(templates[workflow.spec.onExit], {}, `${workflowName}-exit`) : null;
+  return { results, volume: join(volume, "pipelines", workflowName), exit };
+}
+
+await check("the exported hello DAG runs its step scripts to the same results", async () => {
+  const yaml = mlforge(binary, ["pipeline", "export", "--argo", join(repo, "examples/pipeline/hello.yaml")], { cwd: repo });
+  const [workflow] = await validateManifest(yaml, "hello");
+  const run = runWorkflow(workflow, join(out, "hello-run"), { repeat: "2" });
+  assert.equal(readFileSync(join(run.volume, "write", "text"), "utf8"), "hello\nhello\n");
+  assert.equal(run.results.count.phase, "Succeeded");
+  assert.equal(run.results.greet.outputs.dir.length, 3, "one folder per name");
+  const cards = run.results.greet.outputs.dir.map((dir) => readFileSync(join(dir.replace("/mnt/mlforge", join(out, "hello-run", "volume")), "card.txt"), "utf8"));
+  assert.deepEqual(cards.sort(), ["hello, ada\n", "hello, grace\n", "hello, linus\n"]);
+  assert.equal(run.results.report.phase, "Succeeded", "score 0.75 >= threshold 0.5 and 2 lines > 0");
+  const summaryText = readFileSync(join(run.volume, "report", "summary"), "utf8");
+  assert.ok(summaryText.startsWith("hello\nhello\n"), summaryText);
+  assert.equal(JSON.parse(summaryText.split("\n")[2]).length, 3, "the join sees every item's folder");
+  assert.equal(run.exit.stdout.trim(), "pipeline hello Succeeded");
+
+  const skipped = runWorkflow(workflow, join(out, "hello-skip"), { threshold: "0.9" });
+  assert.equal(skipped.results.report.phase, "Skipped", "score 0.75 < threshold 0.9");
 });
 
 await check("an mlforge step ships its input file and runs the same binary", async () => {
