@@ -5,11 +5,11 @@
 #include <cctype>
 #include <cmath>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "core/file.h"
 #include "deploy/internal/objects.h"
+#include "deploy/internal/regex.h"
 #include "deploy/validation.h"
 
 namespace mlforge::deploy {

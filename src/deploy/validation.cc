@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <regex>
+#include "deploy/internal/regex.h"
 
 namespace mlforge::deploy {
 

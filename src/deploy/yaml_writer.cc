@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <regex>
 #include <sstream>
+
+#include "deploy/internal/regex.h"
 
 namespace mlforge::deploy {
 namespace {
