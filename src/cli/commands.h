@@ -45,5 +45,7 @@ void AddLineageCommand(CLI::App& app);    // lineage models:/NAME/VERSION
 void AddEvaluateCommand(CLI::App& app);   // evaluate MODEL_URI --data D
 void AddReproduceCommand(CLI::App& app);  // runs reproduce RUN_ID (after AddRunsCommands)
 void AddK8sCommands(CLI::App& app);     // k8s render train|serve|server
+// `pipeline export --argo`, on the group AddPipelineCommands made.
+void AddPipelineExportCommand(CLI::App& app);
 
 }  // namespace mlforge::cli

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   mlforge::cli::AddEvaluateCommand(app);
   mlforge::cli::AddReproduceCommand(app);
   mlforge::cli::AddK8sCommands(app);
+  mlforge::cli::AddPipelineExportCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

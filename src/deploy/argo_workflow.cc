@@ -5,11 +5,11 @@
 #include <cctype>
 #include <cmath>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "core/file.h"
 #include "deploy/internal/objects.h"
+#include "deploy/internal/regex.h"
 #include "deploy/validation.h"
 
 namespace mlforge::deploy {
@@ -26,7 +26,7 @@ constexpr const char* kVolumeRoot = "/mnt/mlforge";
 constexpr const char* kWorkDir = "/mnt/mlforge/work";
 constexpr const char* kOutputsRoot = "/mnt/mlforge/pipelines/{{workflow.name}}";
 constexpr const char* kParamFiles = "/tmp/mlforge-outputs";
-constexpr size_t kMaxRawInputBytes = 256 * 1024;
+constexpr size_t kMaxRawInputBytes = size_t{256} * 1024;
 constexpr const char* kExitTemplate = "on-exit";
 
 // A step name as Argo accepts it for tasks and templates: '_' becomes '-',
@@ -101,10 +101,10 @@ struct Rendered {
 // `step` is null for the exit handler, which sees no task outputs.
 core::Result<Rendered> RewriteCommand(const Pipeline& pipeline, const Step* step,
                                       const std::string& text, const std::string& what) {
-  static const std::regex kReference(R"(\{\{\s*([^{}]*?)\s*\}\})");
+  static const std::regex reference_pattern(R"(\{\{\s*([^{}]*?)\s*\}\})");
   Rendered rendered;
   std::string out;
-  auto begin = std::sregex_iterator(text.begin(), text.end(), kReference);
+  auto begin = std::sregex_iterator(text.begin(), text.end(), reference_pattern);
   size_t last = 0;
   for (auto match = begin; match != std::sregex_iterator(); ++match) {
     out += text.substr(last, match->position() - last);
@@ -185,7 +185,9 @@ core::Result<std::string> RewriteWhen(const Pipeline& pipeline, const Step& step
       }
       const std::string word = text.substr(position, end - position);
       position = end;
-      if (word == "and") {
+      if (word == "item") {
+        out += "'{{item}}'";
+      } else if (word == "and") {
         out += "&&";
       } else if (word == "or") {
         out += "||";
@@ -198,12 +200,16 @@ core::Result<std::string> RewriteWhen(const Pipeline& pipeline, const Step& step
         }
         const std::string reference = fmt::format("{{{{workflow.parameters.{}}}}}", param->name);
         out += param->type == ParamType::kString ? "'" + reference + "'" : reference;
+      } else if (word.rfind("steps.", 0) == 0 && word.size() > 7 &&
+                 word.compare(word.size() - 7, 7, ".run_id") == 0) {
+        return core::UnimplementedError(fmt::format(
+            "{}: {}: the tracking run id of a step is not exported to Argo", what, word));
       } else if (word.rfind("steps.", 0) == 0) {
         // steps.S.outputs.N
         std::smatch parts;
-        static const std::regex kStepOutput(
+        static const std::regex step_output_pattern(
             R"(steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+))");
-        if (!std::regex_match(word, parts, kStepOutput)) {
+        if (!std::regex_match(word, parts, step_output_pattern)) {
           return core::InvalidArgumentError(
               fmt::format("{}: {} is not steps.STEP.outputs.NAME", what, word));
         }
@@ -218,6 +224,8 @@ core::Result<std::string> RewriteWhen(const Pipeline& pipeline, const Step& step
       } else {
         out += word;  // true, false, numbers' exponents are not words here
       }
+    } else if (text.compare(position, 2, "{{") == 0 || text.compare(position, 2, "}}") == 0) {
+      position += 2;  // a reference may be written inside {{ }} too
     } else if (character == '"' || character == '\'') {
       size_t end = text.find(character, position + 1);
       if (end == std::string::npos) {
@@ -281,11 +289,6 @@ Object OutputParameters(const Step& step) {
   return parameters;
 }
 
-struct StepTemplate {
-  Object tmpl;
-  Object task;
-};
-
 core::Result<Object> RawInputs(const Step& step, const ArgoOptions& options) {
   Object artifacts = Object::array();
   int index = 0;
@@ -310,7 +313,9 @@ Object Container(const std::string& script, const ArgoOptions& options) {
   if (!options.tracking_uri.empty()) {
     env.push_back(internal::Env("MLFLOW_TRACKING_URI", options.tracking_uri));
   }
-  return Object{{"image", options.image},
+  // "main" is the name Argo gives a template's container when none is set.
+  return Object{{"name", "main"},
+                {"image", options.image},
                 {"imagePullPolicy", "IfNotPresent"},
                 {"command", Object::array({"/bin/sh", "-c"})},
                 {"args", Object::array({script})},
@@ -320,16 +325,17 @@ Object Container(const std::string& script, const ArgoOptions& options) {
                 {"securityContext", internal::ContainerSecurity()}};
 }
 
-core::Result<StepTemplate> RenderStep(const Pipeline& pipeline, const Step& step,
-                                      const ArgoOptions& options, bool exit_handler) {
+// Fills `tmpl` with the step's container template and, unless it is the
+// exit handler, `task` with its DAG task.
+core::Status RenderStep(const Pipeline& pipeline, const Step& step, const ArgoOptions& options,
+                        bool exit_handler, Object& tmpl, Object& task) {
   const std::string what = exit_handler ? "on_exit" : fmt::format("step '{}'", step.name);
   const std::string command =
       step.kind == CommandKind::kMlforge ? "mlforge " + step.command : step.command;
   MLFORGE_ASSIGN_OR_RETURN(Rendered rendered,
                            RewriteCommand(pipeline, exit_handler ? nullptr : &step, command, what));
-  StepTemplate result;
   const std::string name = exit_handler ? kExitTemplate : ArgoName(step.name);
-  Object tmpl = {{"name", name}};
+  tmpl = {{"name", name}};
   Object input_parameters = Object::array();
   Object task_arguments = Object::array();
   if (step.for_each) {
@@ -360,10 +366,9 @@ core::Result<StepTemplate> RenderStep(const Pipeline& pipeline, const Step& step
         std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(*step.timeout).count());
   }
   tmpl["container"] = Container(Script(step, rendered.text), options);
-  result.tmpl = tmpl;
-  if (exit_handler) return result;
+  if (exit_handler) return core::Status::Ok();
 
-  Object task = {{"name", name}, {"template", name}};
+  task = {{"name", name}, {"template", name}};
   std::string when;
   if (!step.when.empty()) {
     MLFORGE_ASSIGN_OR_RETURN(when, RewriteWhen(pipeline, step, rendered.referenced_steps));
@@ -388,8 +393,7 @@ core::Result<StepTemplate> RenderStep(const Pipeline& pipeline, const Step& step
     }
   }
   if (!task_arguments.empty()) task["arguments"] = {{"parameters", task_arguments}};
-  result.task = task;
-  return result;
+  return core::Status::Ok();
 }
 
 core::Status Validate(const Pipeline& pipeline, const ArgoOptions& options) {
@@ -450,16 +454,20 @@ core::Result<std::vector<Document>> RenderArgoWorkflow(const Pipeline& pipeline,
   Object tasks = Object::array();
   Object step_templates = Object::array();
   for (const Step& step : pipeline.steps) {
-    MLFORGE_ASSIGN_OR_RETURN(StepTemplate rendered, RenderStep(pipeline, step, options, false));
-    tasks.push_back(rendered.task);
-    step_templates.push_back(rendered.tmpl);
+    Object tmpl;
+    Object task;
+    MLFORGE_RETURN_IF_ERROR(RenderStep(pipeline, step, options, false, tmpl, task));
+    tasks.push_back(task);
+    step_templates.push_back(tmpl);
   }
   templates.push_back({{"name", "main"}, {"dag", {{"tasks", tasks}}}});
   for (auto& tmpl : step_templates) templates.push_back(tmpl);
   if (pipeline.on_exit) {
-    MLFORGE_ASSIGN_OR_RETURN(StepTemplate rendered,
-                             RenderStep(pipeline, *pipeline.on_exit, options, true));
-    templates.push_back(rendered.tmpl);
+    Object tmpl;
+    Object unused_task;
+    MLFORGE_RETURN_IF_ERROR(
+        RenderStep(pipeline, *pipeline.on_exit, options, true, tmpl, unused_task));
+    templates.push_back(tmpl);
   }
 
   Object metadata = {{"generateName", prefix + "-"}};
@@ -474,7 +482,9 @@ core::Result<std::vector<Document>> RenderArgoWorkflow(const Pipeline& pipeline,
   spec["securityContext"] = security;
   if (options.pvc.empty()) {
     spec["volumeClaimTemplates"] =
-        Object::array({{{"metadata", {{"name", "work"}}},
+        Object::array({{{"apiVersion", "v1"},
+                        {"kind", "PersistentVolumeClaim"},
+                        {"metadata", {{"name", "work"}}},
                         {"spec",
                          {{"accessModes", Object::array({"ReadWriteOnce"})},
                           {"resources", {{"requests", {{"storage", options.volume_size}}}}}}}}});

@@ -47,7 +47,7 @@ Pipeline Hello(const std::filesystem::path& config) {
   train.kind = CommandKind::kMlforge;
   train.command = "train " + config.filename().string() + " --set train.epochs={{params.epochs}}";
   train.inputs = {config.filename().string()};
-  train.when = "steps.count_lines.outputs.lines > 0 and params.threshold < 1 and not false";
+  train.when = "{{steps.count_lines.outputs.lines}} > 0 and params.threshold < 1 and not false";
   train.depends = {"count_lines", "greet", "write"};
   train.retry.limit = 2;
   train.retry.backoff = std::chrono::seconds(5);

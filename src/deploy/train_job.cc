@@ -62,8 +62,7 @@ core::Result<Plan> MakePlan(const TrainJobOptions& options) {
     // The experiment's name reads best; the file's stem when it has none.
     MLFORGE_ASSIGN_OR_RETURN(
         std::string base,
-        config->String("experiment",
-                       std::filesystem::path(options.config_name).stem().string()));
+        config->String("experiment", std::filesystem::path(options.config_name).stem().string()));
     plan.name = "mlforge-train-" + ToNameFragment(base, kMaxNameLength - 14);
     while (!plan.name.empty() && plan.name.back() == '-') plan.name.pop_back();
   }

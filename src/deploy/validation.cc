@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <regex>
+#include "deploy/internal/regex.h"
 
 namespace mlforge::deploy {
 
 core::Status ValidateName(const std::string& what, const std::string& value, size_t max_length) {
-  static const std::regex kLabel("[a-z]([-a-z0-9]*[a-z0-9])?");
+  static const std::regex label_pattern("[a-z]([-a-z0-9]*[a-z0-9])?");
   if (value.empty()) {
     return core::InvalidArgumentError(
         fmt::format("{} is empty; give a name such as 'mnist'", what));
@@ -17,7 +17,7 @@ core::Status ValidateName(const std::string& what, const std::string& value, siz
         fmt::format("{} '{}' is {} characters long; Kubernetes allows at most {} here", what, value,
                     value.size(), max_length));
   }
-  if (!std::regex_match(value, kLabel)) {
+  if (!std::regex_match(value, label_pattern)) {
     return core::InvalidArgumentError(fmt::format(
         "{} '{}' is not a valid Kubernetes name; use lower-case letters, digits and '-', "
         "starting with a letter and ending with a letter or digit",
@@ -30,7 +30,7 @@ core::Status ValidateImage(const std::string& what, const std::string& image) {
   // Docker's reference grammar: an optional registry host (with a dot or a
   // port, or "localhost"), lower-case path components separated by '/', an
   // optional tag and an optional digest.
-  static const std::regex kReference(
+  static const std::regex reference_pattern(
       R"((([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*)"
       R"((:[0-9]+)?/)?)"
       R"([a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*)"
@@ -42,7 +42,7 @@ core::Status ValidateImage(const std::string& what, const std::string& image) {
                     "registry.example.com/mlforge:0.1.0",
                     what));
   }
-  if (image.size() > 255 + 128 + 72 || !std::regex_match(image, kReference)) {
+  if (image.size() > 255 + 128 + 72 || !std::regex_match(image, reference_pattern)) {
     return core::InvalidArgumentError(fmt::format(
         "{} '{}' is not a container image reference; use [registry/]name[:tag][@sha256:digest] "
         "with a lower-case name, e.g. registry.example.com/mlforge:0.1.0",
@@ -52,9 +52,9 @@ core::Status ValidateImage(const std::string& what, const std::string& image) {
 }
 
 core::Status ValidateQuantity(const std::string& what, const std::string& quantity) {
-  static const std::regex kQuantity(
+  static const std::regex quantity_pattern(
       R"(([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][-+]?[0-9]+)?)");
-  if (!std::regex_match(quantity, kQuantity)) {
+  if (!std::regex_match(quantity, quantity_pattern)) {
     return core::InvalidArgumentError(fmt::format(
         "{} '{}' is not a Kubernetes quantity; use e.g. 500m or 2 (CPU), 512Mi or 4Gi (memory)",
         what, quantity));
@@ -79,8 +79,8 @@ core::Status ValidateAtLeast(const std::string& what, int64_t value, int64_t min
 }
 
 core::Status ValidateConfigKey(const std::string& what, const std::string& key) {
-  static const std::regex kKey("[-._a-zA-Z0-9]+");
-  if (key.empty() || key.size() > 253 || !std::regex_match(key, kKey) || key == "." ||
+  static const std::regex key_pattern("[-._a-zA-Z0-9]+");
+  if (key.empty() || key.size() > 253 || !std::regex_match(key, key_pattern) || key == "." ||
       key == "..") {
     return core::InvalidArgumentError(fmt::format(
         "{} '{}' cannot be a ConfigMap key; rename the file to letters, digits, '-', '_' and '.'",

@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <regex>
 #include <sstream>
+
+#include "deploy/internal/regex.h"
 
 namespace mlforge::deploy {
 namespace {
@@ -70,11 +71,11 @@ bool NeedsQuotes(const std::string& text) {
   if (text == "~" || text == "null" || text == "Null" || text == "NULL") return true;
   // Numbers in any of the forms either version reads: 12, -3, 1_000, 0x1F,
   // 0o17, 1.5e3, .5, .inf, .NaN, and YAML 1.1's sexagesimal 1:30.
-  static const std::regex kNumber(
+  static const std::regex number_pattern(
       R"([-+]?([0-9][0-9_]*(\.[0-9_]*)?|\.[0-9_]+)([eE][-+]?[0-9]+)?)"
       R"(|[-+]?0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]+|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))"
       R"(|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)");
-  return std::regex_match(text, kNumber);
+  return std::regex_match(text, number_pattern);
 }
 
 std::string ToYaml(const std::vector<Document>& documents) {

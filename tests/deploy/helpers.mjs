@@ -22,8 +22,8 @@ export function mlforgeFails(binary, args) {
 }
 
 // Renders with `args`, validates every object, returns them.
-export async function renderValid(binary, args, label) {
-  const yaml = mlforge(binary, args);
+export async function renderValid(binary, args, label, options = {}) {
+  const yaml = mlforge(binary, args, options);
   return validateManifest(yaml, label);
 }
 

@@ -14,6 +14,7 @@ import {
   check, expand, find, mlforge, mlforgeFails, parseDescribe, podEnvironment, readValid,
   renderValid, summary,
 } from "./helpers.mjs";
+import { validateManifest } from "./validate.mjs";
 
 const [binary, repo, out] = process.argv.slice(2);
 if (!out) {
@@ -172,6 +173,15 @@ await check("server: Deployment on PostgreSQL from a Secret, with the artifact v
   assert.equal(container.livenessProbe.httpGet.path, "/health");
   assert.equal(objects[0].spec.template.spec.volumes[0].persistentVolumeClaim.claimName, "mlforge-artifacts");
   assert.ok(args.includes("--auth"));
+});
+
+await check("the schema check catches a broken manifest", async () => {
+  // The rendered Job with an env value (WORLD_SIZE) unquoted, so YAML reads
+  // a number: the schema must reject it, so a passing render means something.
+  const yaml = mlforge(binary, ["k8s", "render", "train", config, "--workers", "2", "--image", image, "--pvc", "d"]);
+  const broken = yaml.replace(/value: "2"/, "value: 2");
+  assert.notEqual(broken, yaml);
+  await assert.rejects(validateManifest(broken, "broken"), /must be string/);
 });
 
 await check("bad flags are clear errors", async () => {

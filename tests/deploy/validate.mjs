@@ -106,7 +106,7 @@ export async function validateManifest(text, source = "manifest") {
   for (const [index, document] of documents.entries()) {
     const object = document.toJS();
     if (object === null || object === undefined) continue;  // an empty document
-    const where = `${source} document ${index + 1} (${object.kind}/${object.metadata?.name})`;
+    const where = `${source} document ${index + 1} (${object?.kind}/${object?.metadata?.name ?? object?.metadata?.generateName})`;
     objects.push(object);
     if (typeof object.apiVersion !== "string" || typeof object.kind !== "string") {
       problems.push(`${where}: apiVersion and kind must be strings`);
@@ -142,7 +142,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     const text = readFileSync(file === "-" ? 0 : file, "utf8");
     try {
       const objects = await validateManifest(text, file);
-      console.log(`${file}: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(", ")}: valid`);
+      console.log(`${file}: ${objects.map((o) => `${o.kind}/${o.metadata.name ?? o.metadata.generateName}`).join(", ")}: valid`);
     } catch (error) {
       console.error(error.message);
       failed = true;
