@@ -2,6 +2,8 @@
 // mlforge runs list [--experiment NAME] [--filter F] [--order-by K]... [--max N]
 // mlforge runs show RUN_ID
 // mlforge runs compare RUN_ID RUN_ID...
+// mlforge runs create [--experiment NAME] [--run-name N] [--tag K=V]...  (prints the run id)
+// mlforge runs end RUN_ID [--status FINISHED|FAILED|KILLED]
 // All take --tracking-uri (default: $MLFLOW_TRACKING_URI, else the local store).
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "core/ids.h"
 #include "tracking/client.h"
 
 namespace mlforge::cli {
@@ -206,6 +209,57 @@ void AddRunsCommands(CLI::App& app) {
     }
     PrintTable(rows);
     std::printf("(* = differs between the runs)\n");
+  });
+
+  // A run opened for a process that logs into it through MLFLOW_RUN_ID (an
+  // exported pipeline step, a script); `runs end` closes it.
+  struct CreateFlags {
+    std::string experiment = "Default";
+    std::string run_name;
+    std::vector<std::string> tags;
+  };
+  auto create_flags = std::make_shared<CreateFlags>();
+  CLI::App* create = runs->add_subcommand(
+      "create", "Start a run and print its id, for MLFLOW_RUN_ID (close it with runs end)");
+  create->add_option("--experiment", create_flags->experiment,
+                     "Experiment name, created if missing (default: Default)");
+  create->add_option("--run-name", create_flags->run_name, "Run name (default: generated)");
+  create->add_option("--tag", create_flags->tags, "A tag KEY=VALUE (repeatable)");
+  create->add_option("--tracking-uri", *uri, "Tracking server or store");
+  create->callback([uri, create_flags] {
+    std::vector<tracking::RunTag> tags = {{"mlflow.user", core::CurrentUser()}};
+    for (const std::string& tag : create_flags->tags) {
+      const size_t equals = tag.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        throw CLI::RuntimeError(Fail("--tag wants KEY=VALUE, got '" + tag + "'"));
+      }
+      tags.push_back({tag.substr(0, equals), tag.substr(equals + 1)});
+    }
+    auto client = OpenClient(*uri);
+    const std::string experiment_id =
+        Check(client->GetOrCreateExperiment(create_flags->experiment));
+    tracking::Run run = Check(client->store().CreateRun(
+        experiment_id, core::CurrentUser(), core::NowMillis(), tags,
+        create_flags->run_name.empty() ? std::nullopt
+                                       : std::optional<std::string>(create_flags->run_name)));
+    std::printf("%s\n", run.info.run_id.c_str());
+  });
+
+  auto end_run_id = std::make_shared<std::string>();
+  auto end_status = std::make_shared<std::string>("FINISHED");
+  CLI::App* end = runs->add_subcommand("end", "Set a run's final status and end time");
+  end->add_option("run_id", *end_run_id, "Run id")->required();
+  end->add_option("--status", *end_status, "FINISHED (default), FAILED or KILLED");
+  end->add_option("--tracking-uri", *uri, "Tracking server or store");
+  end->callback([uri, end_run_id, end_status] {
+    tracking::RunStatus status = Check(tracking::ParseRunStatus(*end_status));
+    if (status != tracking::RunStatus::kFinished && status != tracking::RunStatus::kFailed &&
+        status != tracking::RunStatus::kKilled) {
+      throw CLI::RuntimeError(
+          Fail("--status must be FINISHED, FAILED or KILLED, got " + *end_status));
+    }
+    auto client = OpenClient(*uri);
+    Check(client->store().UpdateRun(*end_run_id, status, core::NowMillis(), std::nullopt));
   });
 }
 

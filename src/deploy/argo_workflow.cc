@@ -28,6 +28,9 @@ constexpr const char* kOutputsRoot = "/mnt/mlforge/pipelines/{{workflow.name}}";
 constexpr const char* kParamFiles = "/tmp/mlforge-outputs";
 constexpr size_t kMaxRawInputBytes = size_t{256} * 1024;
 constexpr const char* kExitTemplate = "on-exit";
+// The output parameter that carries the tracking run of a step whose run id
+// another step references ({{steps.X.run_id}}).
+constexpr const char* kRunIdOutput = "mlforge-run-id";
 
 // A step name as Argo accepts it for tasks and templates: '_' becomes '-',
 // lower case.
@@ -141,10 +144,17 @@ core::Result<Rendered> RewriteCommand(const Pipeline& pipeline, const Step* step
       rendered.referenced_steps.insert(source->name);
       out += fmt::format("{{{{inputs.parameters.{}}}}}", input);
     } else if (parts.size() == 3 && parts[0] == "steps" && parts[2] == "run_id") {
-      return core::UnimplementedError(fmt::format(
-          "{}: {{{{{}}}}}: the tracking run id of a step is not exported to Argo; pass what the "
-          "step needs as an output instead",
-          what, ref));
+      if (step == nullptr) {
+        return unsupported(
+            "is not available in the exit handler on Argo (it sees no task outputs)");
+      }
+      const Step* source = FindStep(pipeline, parts[1]);
+      if (source == nullptr) return unsupported("names no earlier step");
+      const std::string input = InputName(source->name, kRunIdOutput);
+      rendered.inputs[input] =
+          fmt::format("{{{{tasks.{}.outputs.parameters.{}}}}}", ArgoName(source->name), kRunIdOutput);
+      rendered.referenced_steps.insert(source->name);
+      out += fmt::format("{{{{inputs.parameters.{}}}}}", input);
     } else if (ref == "item") {
       if (step == nullptr || !step->for_each)
         return unsupported("is only defined in for_each steps");
@@ -249,6 +259,34 @@ std::string DurationText(std::chrono::milliseconds duration) {
 // The container script of a step: make the output folders, run the command
 // in the working folder, check the declared outputs, and write the values
 // of the Argo output parameters.
+// `text` as one single-quoted shell word.
+std::string ShellWord(const std::string& text) {
+  std::string quoted = "'";
+  for (char character : text) {
+    quoted += character == '\'' ? std::string("'\\''") : std::string(1, character);
+  }
+  return quoted + "'";
+}
+
+// A tracked step (one whose run id a later step uses) runs inside a tracking
+// run it opens first, as the local runner's child runs: the command sees it
+// as MLFLOW_RUN_ID (so `mlforge train` logs into it), its id becomes the
+// output parameter kRunIdOutput, and it ends FINISHED or FAILED with the
+// command.
+std::string TrackedCommand(const Pipeline& pipeline, const Step& step, const std::string& command) {
+  return fmt::format(
+      "MLFLOW_RUN_ID=$(mlforge runs create --experiment {0} --run-name {1} "
+      "--tag mlforge.pipeline.name={0} --tag mlforge.pipeline.step={1} "
+      "--tag mlforge.argo.workflow={{{{workflow.name}}}}) || exit 1\n"
+      "export MLFLOW_RUN_ID\n"
+      "printf '%s' \"$MLFLOW_RUN_ID\" > {2}/{3}\n"
+      "(\n{4}\n)\n"
+      "status=$?\n"
+      "if [ $status = 0 ]; then mlforge runs end \"$MLFLOW_RUN_ID\" || exit 1; else\n"
+      "  mlforge runs end \"$MLFLOW_RUN_ID\" --status FAILED; exit $status\nfi",
+      ShellWord(pipeline.name), ShellWord(step.name), kParamFiles, kRunIdOutput, command);
+}
+
 std::string Script(const Step& step, const std::string& command) {
   std::string script = "# mlforge pipeline step '" + step.name + "'\n";
   std::set<std::string> folders;
@@ -279,8 +317,13 @@ std::string Script(const Step& step, const std::string& command) {
   return script;
 }
 
-Object OutputParameters(const Step& step) {
+Object OutputParameters(const Step& step, bool tracked) {
   Object parameters = Object::array();
+  if (tracked) {
+    parameters.push_back(
+        {{"name", kRunIdOutput},
+         {"valueFrom", {{"path", fmt::format("{}/{}", kParamFiles, kRunIdOutput)}}}});
+  }
   for (const Output& output : step.outputs) {
     parameters.push_back(
         {{"name", output.name},
@@ -328,7 +371,7 @@ Object Container(const std::string& script, const ArgoOptions& options) {
 // Fills `tmpl` with the step's container template and, unless it is the
 // exit handler, `task` with its DAG task.
 core::Status RenderStep(const Pipeline& pipeline, const Step& step, const ArgoOptions& options,
-                        bool exit_handler, Object& tmpl, Object& task) {
+                        bool exit_handler, bool tracked, Object& tmpl, Object& task) {
   const std::string what = exit_handler ? "on_exit" : fmt::format("step '{}'", step.name);
   const std::string command =
       step.kind == CommandKind::kMlforge ? "mlforge " + step.command : step.command;
@@ -351,7 +394,9 @@ core::Status RenderStep(const Pipeline& pipeline, const Step& step, const ArgoOp
   if (!input_parameters.empty()) inputs["parameters"] = input_parameters;
   if (!raw_inputs.empty()) inputs["artifacts"] = raw_inputs;
   if (!inputs.empty()) tmpl["inputs"] = inputs;
-  if (!step.outputs.empty()) tmpl["outputs"] = {{"parameters", OutputParameters(step)}};
+  if (!step.outputs.empty() || tracked) {
+    tmpl["outputs"] = {{"parameters", OutputParameters(step, tracked)}};
+  }
   if (step.retry.limit > 0) {
     Object retry = {{"limit", step.retry.limit}, {"retryPolicy", "Always"}};
     if (step.retry.backoff.count() > 0) {
@@ -365,7 +410,9 @@ core::Status RenderStep(const Pipeline& pipeline, const Step& step, const ArgoOp
     tmpl["activeDeadlineSeconds"] =
         std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(*step.timeout).count());
   }
-  tmpl["container"] = Container(Script(step, rendered.text), options);
+  tmpl["container"] = Container(
+      Script(step, tracked ? TrackedCommand(pipeline, step, rendered.text) : rendered.text),
+      options);
   if (exit_handler) return core::Status::Ok();
 
   task = {{"name", name}, {"template", name}};
@@ -453,10 +500,21 @@ core::Result<std::vector<Document>> RenderArgoWorkflow(const Pipeline& pipeline,
   Object templates = Object::array();
   Object tasks = Object::array();
   Object step_templates = Object::array();
+  // Steps whose tracking run another step names ({{steps.X.run_id}}).
+  std::set<std::string> tracked;
+  static const std::regex run_id_pattern(R"(\{\{\s*steps\.([^.{}\s]+)\.run_id\s*\}\})");
+  for (const Step& step : pipeline.steps) {
+    for (auto match = std::sregex_iterator(step.command.begin(), step.command.end(),
+                                           run_id_pattern);
+         match != std::sregex_iterator(); ++match) {
+      tracked.insert((*match)[1].str());
+    }
+  }
   for (const Step& step : pipeline.steps) {
     Object tmpl;
     Object task;
-    MLFORGE_RETURN_IF_ERROR(RenderStep(pipeline, step, options, false, tmpl, task));
+    MLFORGE_RETURN_IF_ERROR(RenderStep(pipeline, step, options, false,
+                                       tracked.count(step.name) > 0, tmpl, task));
     tasks.push_back(task);
     step_templates.push_back(tmpl);
   }
@@ -466,7 +524,7 @@ core::Result<std::vector<Document>> RenderArgoWorkflow(const Pipeline& pipeline,
     Object tmpl;
     Object unused_task;
     MLFORGE_RETURN_IF_ERROR(
-        RenderStep(pipeline, *pipeline.on_exit, options, true, tmpl, unused_task));
+        RenderStep(pipeline, *pipeline.on_exit, options, true, false, tmpl, unused_task));
     templates.push_back(tmpl);
   }
 

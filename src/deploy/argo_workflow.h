@@ -39,9 +39,14 @@
 // the same relative paths in the steps' working folder /mnt/mlforge/work;
 // a folder input, or a file over 256 KiB, must already be on the claim.
 //
+// A step whose run id another step uses ({{steps.S.run_id}}) opens a
+// tracking run first (`mlforge runs create`), runs with it as MLFLOW_RUN_ID,
+// ends it FINISHED or FAILED (`mlforge runs end`) and passes its id on as
+// the output parameter mlforge-run-id.
+//
 // Not carried over: the content-hash cache (every step runs each time in
-// Argo), and {{steps.S.run_id}} references, which are rejected
-// (Unimplemented), as are step names that collide once '_' becomes '-'.
+// Argo), and the exit handler's references to step outputs or run ids; step
+// names that collide once '_' becomes '-' are rejected.
 //
 // Pure function of its arguments apart from reading the input files
 // relative to `working_dir`; thread-safe.

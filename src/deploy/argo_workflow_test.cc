@@ -179,13 +179,36 @@ TEST_F(ArgoWorkflowTest, WithItemsAndPvc) {
             "pipeline-work");
 }
 
+TEST_F(ArgoWorkflowTest, AReferencedRunIdComesFromARunTheStepOpens) {
+  Pipeline spec = Hello(dir_ / "train.yaml");
+  spec.steps[3].command = "echo {{steps.write.run_id}}";
+  YAML::Node workflow = Render(spec);
+  const YAML::Node templates = workflow["spec"]["templates"];
+  const YAML::Node write = Named(templates, "write");
+  const std::string script = write["container"]["args"][0].as<std::string>();
+  EXPECT_NE(script.find("MLFLOW_RUN_ID=$(mlforge runs create --experiment 'hello' --run-name "
+                        "'write'"),
+            std::string::npos)
+      << script;
+  EXPECT_NE(script.find("mlforge runs end \"$MLFLOW_RUN_ID\" --status FAILED"), std::string::npos);
+  EXPECT_EQ(Named(write["outputs"]["parameters"], "mlforge-run-id")["valueFrom"]["path"]
+                .as<std::string>(),
+            "/tmp/mlforge-outputs/mlforge-run-id");
+  const std::string user = spec.steps[3].name;
+  const YAML::Node task = Named(Named(templates, "main")["dag"]["tasks"], user);
+  EXPECT_EQ(Named(task["arguments"]["parameters"], "write--mlforge-run-id")["value"].as<std::string>(),
+            "{{tasks.write.outputs.parameters.mlforge-run-id}}");
+  // Steps nobody names keep their plain script.
+  EXPECT_EQ(Named(templates, "count-lines")["container"]["args"][0].as<std::string>().find("runs create"),
+            std::string::npos);
+}
+
 TEST_F(ArgoWorkflowTest, WhatArgoCannotExpressIsAClearError) {
-  Pipeline run_id = Hello(dir_ / "train.yaml");
-  run_id.steps[3].command = "echo {{steps.write.run_id}}";
-  auto rendered = RenderArgoWorkflow(run_id, options_);
+  Pipeline exit_run_id = Hello(dir_ / "train.yaml");
+  exit_run_id.on_exit->command = "echo {{steps.write.run_id}}";
+  auto rendered = RenderArgoWorkflow(exit_run_id, options_);
   ASSERT_FALSE(rendered.ok());
-  EXPECT_EQ(rendered.status().code(), core::StatusCode::kUnimplemented);
-  EXPECT_NE(rendered.status().message().find("step 'train'"), std::string::npos);
+  EXPECT_NE(rendered.status().message().find("exit handler"), std::string::npos);
 
   Pipeline exit_outputs = Hello(dir_ / "train.yaml");
   exit_outputs.on_exit->command = "cat {{steps.write.outputs.text}}";

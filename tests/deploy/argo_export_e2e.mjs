@@ -200,6 +200,35 @@ await check("an mlforge step ships its input file and runs the same binary", asy
   assert.equal(workflow.spec.volumes[0].persistentVolumeClaim.claimName, "pipeline-work");
 });
 
+await check("the main job exports: the train step opens the run that register names", async () => {
+  const file = join(out, "mnist.yaml");
+  mlforge(binary, ["pipeline", "export", "--argo", join(repo, "examples/mnist/pipeline.yaml"),
+    "--output", file], { cwd: repo });
+  const [workflow] = await readValid(file);
+  const templates = workflow.spec.templates;
+  const train = named(templates, "train");
+  assert.ok(train.outputs.parameters.some((p) => p.name === "mlforge-run-id"));
+  assert.match(train.container.args[0], /MLFLOW_RUN_ID=\$\(mlforge runs create --experiment 'mnist' --run-name 'train'/);
+  assert.match(train.container.args[0], /mlforge train examples\/mnist\/train\.yaml --nproc \{\{workflow\.parameters\.workers\}\}/);
+  const register = named(named(templates, "main").dag.tasks, "register");
+  assert.equal(named(register.arguments.parameters, "train--mlforge-run-id").value,
+    "{{tasks.train.outputs.parameters.mlforge-run-id}}");
+  assert.match(register.depends, /train\.Succeeded/);
+  assert.match(named(templates, "register").container.args[0],
+    /models register runs:\/\{\{inputs\.parameters\.train--mlforge-run-id\}\}\/model/);
+  // What the tracked step's script calls, against a real store.
+  const store = `sqlite:///${join(out, "runs.db")}`;
+  const id = mlforge(binary, ["runs", "create", "--experiment", "mnist", "--run-name", "train",
+    "--tag", "mlforge.pipeline.step=train", "--tracking-uri", store]).trim();
+  assert.match(id, /^[0-9a-f]{32}$/);
+  mlforge(binary, ["runs", "end", id, "--status", "FAILED", "--tracking-uri", store]);
+  const shown = mlforge(binary, ["runs", "show", id, "--tracking-uri", store]);
+  assert.match(shown, /FAILED/);
+  assert.match(shown, /mlforge\.pipeline\.step/);
+  assert.match(mlforgeFails(binary, ["runs", "end", id, "--status", "RUNNING", "--tracking-uri", store]), /FINISHED, FAILED or KILLED/);
+  assert.match(mlforgeFails(binary, ["runs", "create", "--tag", "novalue", "--tracking-uri", store]), /KEY=VALUE/);
+});
+
 await check("what cannot be exported is a clear error", async () => {
   const dir = join(out, "bad");
   mkdirSync(dir, { recursive: true });
@@ -210,12 +239,12 @@ await check("what cannot be exported is a clear error", async () => {
     "    run: echo hi > {{outputs.x}}",
     "    outputs:",
     "      x: {type: file}",
-    "  - name: b",
-    "    run: echo {{steps.a.run_id}}",
+    "on_exit:",
+    "  run: echo {{steps.a.run_id}}",
     "",
   ].join("\n"));
   let stderr = mlforgeFails(binary, ["pipeline", "export", "--argo", join(dir, "pipeline.yaml")]);
-  assert.match(stderr, /step 'b'.*run id/);
+  assert.match(stderr, /pipeline.yaml:8: on_exit .*not .steps.a.run_id./);
   stderr = mlforgeFails(binary, ["pipeline", "export", join(repo, "examples/pipeline/hello.yaml")]);
   assert.match(stderr, /--argo/);
   stderr = mlforgeFails(binary, ["pipeline", "export", "--argo", join(repo, "examples/pipeline/hello.yaml"), "--image", "Bad Image"]);
