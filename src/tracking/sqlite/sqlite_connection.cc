@@ -186,7 +186,16 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA synchronous = ";
   pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
-  if (path != ":memory:") pragmas += " PRAGMA journal_mode = WAL;";
+  if (path != ":memory:") {
+    // WAL, a 64 MiB page cache per connection instead of SQLite's 2 MiB
+    // (a metrics table of millions of rows), and reads through mmap. The WAL
+    // is folded back into the database every 8,000 pages (32 MiB) rather
+    // than every 1,000, so bursts of log-batch commits pay fewer checkpoint
+    // fsyncs and a page written by many commits reaches the file once.
+    pragmas +=
+        " PRAGMA journal_mode = WAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;"
+        " PRAGMA wal_autocheckpoint = 8000;";
+  }
   MLFORGE_RETURN_IF_ERROR(connection->Exec(pragmas));
   for (auto [name, function] : {std::pair{"mlforge_like", &LikeCaseSensitive},
                                 std::pair{"mlforge_ilike", &LikeIgnoreCase}}) {
