@@ -65,7 +65,7 @@ void AddServeCommand(CLI::App& app) {
   serve->add_option("--queue", flags->queue, "Most requests waiting per model; then 503")
       ->capture_default_str();
   serve->add_option("--threads", flags->threads,
-                    "HTTP threads, i.e. requests handled at once (default: max(32, 4 x cores))");
+                    "HTTP threads: they read, parse and answer requests, and never wait for a batch (default: max(4, 2 x cores))");
   serve->add_option("--model-version", flags->version, "Version number to serve a folder as")
       ->capture_default_str();
   serve
@@ -118,7 +118,7 @@ void AddServeCommand(CLI::App& app) {
     options.http.port = flags->port;
     options.http.max_body_bytes = flags->max_body_mb << 20;
     const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-    options.http.worker_threads = flags->threads > 0 ? flags->threads : std::max(32, 4 * cores);
+    options.http.worker_threads = flags->threads > 0 ? flags->threads : std::max(4, 2 * cores);
 
     auto drain_delay = serving::ParseDuration(flags->drain_delay);
     if (!drain_delay.ok()) {

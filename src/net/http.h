@@ -32,6 +32,13 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 // Ordered, decoded query parameters; a name may repeat ("?tag=a&tag=b").
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+struct HttpResponse;
+// Answers a deferred request (HttpRequest::Defer) from any thread. The first
+// call sends its response; later calls are ignored. When every copy is
+// destroyed without a call, the client gets a 500, so a lost callback never
+// leaves a connection waiting forever.
+using Responder = std::function<void(HttpResponse)>;
+
 struct HttpRequest {
   // As sent, upper case by convention: "GET", "POST", ...
   std::string method;
@@ -67,6 +74,19 @@ struct HttpRequest {
   // An empty string when the matched route has no such segment, which is a
   // programmer error in the handler.
   const std::string& PathParam(std::string_view name) const;
+
+  // Takes over answering this request, for a handler that waits on other
+  // work (a batched model call) without holding a server thread while it
+  // waits: the handler's return value is then ignored, and the client is
+  // answered when the returned Responder is called, from any thread. Empty
+  // when whoever called the handler cannot wait (a test calling it directly,
+  // a wrapper); the handler then returns its response as usual. The request
+  // itself is valid only until the handler returns: copy what the answer
+  // needs.
+  Responder Defer() const { return deferrer ? deferrer() : Responder(); }
+  // Set by a server that supports Defer(): makes its Responder. Called at
+  // most once per request.
+  std::function<Responder()> deferrer;
 };
 
 struct HttpResponse {

@@ -106,7 +106,8 @@ class HttpServer::Impl {
   // Called by connections.
   void Register(const std::shared_ptr<Connection>& connection);
   void Unregister(Connection* connection);
-  HttpResponse Handle(HttpRequest& request);
+  // Runs the handler; *threw says whether it threw (and was answered 500).
+  HttpResponse Handle(HttpRequest& request, bool* threw);
   void Record(std::string_view method, const std::string& route, int status,
               Clock::duration elapsed);
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
@@ -321,11 +322,69 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
       response_ = HttpResponse::Text(400, "Bad request target: " + target_status.message() + "\n");
     } else {
       server_.in_flight_->Add(1);
-      response_ = server_.Handle(request_);
+      const uint64_t serial = ++request_serial_;
+      bool deferred = false;
+      request_.deferrer = [this, serial, &deferred] {
+        deferred = true;
+        return MakeResponder(serial);
+      };
+      bool threw = false;
+      response_ = server_.Handle(request_, &threw);
+      request_.deferrer = nullptr;
+      if (deferred && !threw) {
+        // The handler answers later, through its Responder; this connection
+        // holds itself until then (or until it is closed).
+        awaiting_serial_ = serial;
+        hold_ = shared_from_this();
+        return;
+      }
       server_.in_flight_->Add(-1);
     }
     if (server_.stopping()) keep_alive_ = false;
     Write();
+  }
+
+  // A deferred request's answer, posted to this connection's strand by its
+  // Responder. Stale answers (the handler threw and was answered 500, or the
+  // connection closed meanwhile) are dropped.
+  void OnDeferredResponse(uint64_t serial, HttpResponse response) {
+    if (serial != awaiting_serial_) return;
+    awaiting_serial_ = 0;
+    server_.in_flight_->Add(-1);
+    std::shared_ptr<Connection> keep = std::move(hold_);
+    if (state_ != State::kHandling) return;  // closed while the answer was computed
+    response_ = std::move(response);
+    if (server_.stopping()) keep_alive_ = false;
+    Write();
+  }
+
+  // The Responder for request `serial`. It holds the connection weakly: a
+  // connection closed meanwhile (the server stopping) just drops the answer.
+  Responder MakeResponder(uint64_t serial) {
+    struct Pending {
+      std::weak_ptr<Connection> connection;
+      uint64_t serial;
+      std::atomic<bool> sent{false};
+      void Send(HttpResponse response) {
+        if (sent.exchange(true)) return;
+        std::shared_ptr<Connection> target = connection.lock();
+        if (!target) return;
+        asio::any_io_executor executor = target->executor();
+        asio::post(executor, [target = std::move(target), serial = serial,
+                              response = std::move(response)]() mutable {
+          target->OnDeferredResponse(serial, std::move(response));
+        });
+      }
+      ~Pending() {
+        if (!sent.load()) {
+          Send(HttpResponse::Text(500, "Internal server error: the request was never answered\n"));
+        }
+      }
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->connection = weak_from_this();
+    pending->serial = serial;
+    return [pending](HttpResponse response) { pending->Send(std::move(response)); };
   }
 
   void Write() {
@@ -417,6 +476,12 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    if (awaiting_serial_ != 0) {
+      // A deferred answer that will not be written: let the connection go.
+      awaiting_serial_ = 0;
+      server_.in_flight_->Add(-1);
+      asio::post(executor(), [keep = std::move(hold_)] {});
+    }
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -435,6 +500,12 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   bool keep_alive_ = true;
   bool http_10_ = false;
   Clock::time_point start_;
+  // Deferred requests (HttpRequest::Defer): every request's serial number,
+  // the one whose Responder is awaited (0: none), and this connection's hold
+  // on itself while it waits.
+  uint64_t request_serial_ = 0;
+  uint64_t awaiting_serial_ = 0;
+  std::shared_ptr<Connection> hold_;
 };
 
 core::Status HttpServer::Impl::Listen() {
@@ -528,7 +599,7 @@ void HttpServer::Impl::Unregister(Connection* connection) {
   if (connections_.empty()) connections_drained_.notify_all();
 }
 
-HttpResponse HttpServer::Impl::Handle(HttpRequest& request) {
+HttpResponse HttpServer::Impl::Handle(HttpRequest& request, bool* threw) {
   if (options_.expose_metrics && request.path == "/metrics" &&
       (request.method == "GET" || request.method == "HEAD")) {
     request.route = "/metrics";
@@ -540,11 +611,13 @@ HttpResponse HttpServer::Impl::Handle(HttpRequest& request) {
   try {
     return dispatch_(request);
   } catch (const std::exception& error) {
+    *threw = true;
     spdlog::error("http {} {} {}: handler threw: {}", request.request_id, request.method,
                   request.path, error.what());
     return HttpResponse::Text(500, std::string("Internal server error: ") + error.what() +
                                        " (request id " + request.request_id + ")\n");
   } catch (...) {
+    *threw = true;
     spdlog::error("http {} {} {}: handler threw a non-standard exception", request.request_id,
                   request.method, request.path);
     return HttpResponse::Text(500,

@@ -32,8 +32,12 @@
 //
 // Threads: worker_threads threads run all socket I/O and the handlers. A
 // handler runs on one of them and may block; while it does, that thread
-// serves nobody else, so worker_threads bounds the number of requests handled
-// at once (size it for blocking handlers, e.g. a batching model server). One
+// serves nobody else, so worker_threads bounds the number of blocking
+// requests handled at once. A handler that waits on other work instead
+// calls request.Defer() and answers through the Responder later, from any
+// thread (the model server's batched calls do): the thread is free at once,
+// so a few threads (about one per core) carry any number of such requests,
+// and the fewer threads, the less time goes to waking them. One
 // connection's requests are handled one after another.
 //
 // Not for: TLS (terminate it in front), HTTP/2, WebSockets, streaming bodies

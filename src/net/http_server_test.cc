@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <future>
 #include <iostream>
 #include <thread>
@@ -388,6 +390,143 @@ TEST(HttpServerTest, StopLetsTheRequestInFlightFinish) {
   EXPECT_EQ(slow->status, 200);
   EXPECT_EQ(slow->body, "finished");
   EXPECT_EQ(slow->Header("Connection"), "close");
+}
+
+// A thread that answers deferred requests after a delay, as a batcher does.
+class DeferredAnswerer {
+ public:
+  ~DeferredAnswerer() {
+    for (std::thread& thread : threads_) thread.join();
+  }
+  void Answer(Responder respond, std::string body, milliseconds delay) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    threads_.emplace_back([respond = std::move(respond), body = std::move(body), delay] {
+      std::this_thread::sleep_for(delay);
+      respond(HttpResponse::Text(200, body));
+      respond(HttpResponse::Text(500, "a second answer must be ignored"));
+    });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
+
+// Deferred answers come from another thread, in order on one keep-alive
+// connection, and from one server thread for many clients at once: the
+// thread is not held while an answer is pending.
+TEST(HttpServerTest, DeferredResponsesAreSentFromAnotherThread) {
+  DeferredAnswerer answerer;
+  Router router;
+  router.Get("/later", [&](const HttpRequest& request) {
+    Responder respond = request.Defer();
+    EXPECT_TRUE(respond);
+    answerer.Answer(std::move(respond), "later " + request.Query("n").value_or("?"),
+                    milliseconds(100));
+    return HttpResponse::Text(200, "placeholder: never sent");
+  });
+  router.Get("/page", [](const HttpRequest&) { return HttpResponse::Text(200, "hello"); });
+  HttpServer::Options options;
+  options.worker_threads = 1;
+  auto server = StartServer(std::move(router), options);
+  ASSERT_NE(server, nullptr);
+
+  auto client = ConnectTo(*server);
+  for (int n = 0; n < 3; ++n) {
+    auto response = client->Get("/later?n=" + std::to_string(n));
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "later " + std::to_string(n));
+  }
+  EXPECT_EQ(client->Get("/page")->body, "hello");
+
+  // Eight clients on one server thread: every request is pending at once
+  // before any is answered, which a handler holding the thread could not do.
+  constexpr int kClients = 8;
+  std::mutex pending_mutex;
+  std::condition_variable pending_changed;
+  std::vector<std::pair<int, Responder>> pending;
+  Router gathering;
+  gathering.Get("/gather", [&](const HttpRequest& request) {
+    std::lock_guard<std::mutex> lock(pending_mutex);
+    pending.emplace_back(std::stoi(request.Query("n").value_or("0")), request.Defer());
+    pending_changed.notify_all();
+    return HttpResponse();
+  });
+  auto gather_server = StartServer(std::move(gathering), options);
+  ASSERT_NE(gather_server, nullptr);
+  std::vector<std::thread> clients;
+  std::atomic<int> answered{0};
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto own = HttpClient::Connect("127.0.0.1", gather_server->port());
+      if (!own.ok()) return;
+      auto response = (*own)->Get("/gather?n=" + std::to_string(c));
+      if (response.ok() && response->body == "gathered " + std::to_string(c)) ++answered;
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(pending_mutex);
+    EXPECT_TRUE(pending_changed.wait_for(lock, std::chrono::seconds(20),
+                                         [&] { return pending.size() == kClients; }))
+        << pending.size() << " of " << kClients << " requests reached the handler";
+    for (auto& [n, respond] : pending) respond(HttpResponse::Text(200, "gathered " + std::to_string(n)));
+    pending.clear();
+  }
+  for (std::thread& thread : clients) thread.join();
+  EXPECT_EQ(answered.load(), kClients);
+}
+
+TEST(HttpServerTest, ALostResponderIs500AndAThrowingHandlerStays500) {
+  DeferredAnswerer answerer;
+  Router router;
+  router.Get("/lost", [](const HttpRequest& request) {
+    Responder respond = request.Defer();  // dropped without a call
+    return HttpResponse::Text(200, "placeholder");
+  });
+  router.Get("/throws", [&](const HttpRequest& request) -> HttpResponse {
+    answerer.Answer(request.Defer(), "too late", milliseconds(50));
+    throw std::runtime_error("failed after deferring");
+  });
+  auto server = StartServer(std::move(router));
+  auto client = ConnectTo(*server);
+  auto lost = client->Get("/lost");
+  ASSERT_TRUE(lost.ok()) << lost.status().ToString();
+  EXPECT_EQ(lost->status, 500);
+  EXPECT_NE(lost->body.find("never answered"), std::string::npos) << lost->body;
+  auto thrown = client->Get("/throws");
+  ASSERT_TRUE(thrown.ok()) << thrown.status().ToString();
+  EXPECT_EQ(thrown->status, 500);
+  EXPECT_NE(thrown->body.find("failed after deferring"), std::string::npos) << thrown->body;
+  // The late answer of the throwing request is dropped: the connection
+  // stays in step.
+  std::this_thread::sleep_for(milliseconds(100));
+  auto next = client->Get("/lost");
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_NE(next->body.find("never answered"), std::string::npos) << next->body;
+}
+
+TEST(HttpServerTest, StopWaitsForADeferredAnswer) {
+  DeferredAnswerer answerer;
+  Router router;
+  router.Get("/later", [&](const HttpRequest& request) {
+    answerer.Answer(request.Defer(), "finished", milliseconds(300));
+    return HttpResponse();
+  });
+  auto server = StartServer(std::move(router));
+  int port = server->port();
+  core::Result<HttpResponse> later = core::InternalError("not sent");
+  std::thread client_thread([&] {
+    auto client = HttpClient::Connect("127.0.0.1", port);
+    if (client.ok()) later = (*client)->Get("/later");
+  });
+  std::this_thread::sleep_for(milliseconds(100));
+  server->Stop();
+  client_thread.join();
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_EQ(later->status, 200);
+  EXPECT_EQ(later->body, "finished");
+  EXPECT_EQ(later->Header("Connection"), "close");
 }
 
 TEST(HttpServerTest, StopClosesIdleKeepAliveConnectionsAtOnce) {

@@ -201,16 +201,10 @@ class KserveV2 {
   }
 
   net::HttpResponse Infer(const net::HttpRequest& request) const {
-    const auto start = std::chrono::steady_clock::now();
-    std::string model_label;
-    std::string version_label;
-    net::HttpResponse response = RunInfer(request, &model_label, &version_label);
-    if (!version_label.empty()) SetModelHeaders(&response, model_label, version_label);
-    if (ServingMetrics* metrics = repository_->metrics()) {
-      metrics->RecordRequest(kProtocol, model_label, version_label, response.status,
-                             SecondsSince(start));
-    }
-    return response;
+    AnswerContext context(kProtocol, repository_->metrics());
+    std::optional<net::HttpResponse> response = RunInfer(request, &context);
+    if (!response) return {};  // deferred: the batcher's thread answers
+    return context.Finish(std::move(*response));
   }
 
  private:
@@ -219,12 +213,13 @@ class KserveV2 {
     return repository_->Get(request.PathParam("name"), version);
   }
 
-  net::HttpResponse RunInfer(const net::HttpRequest& request, std::string* model_label,
-                             std::string* version_label) const {
+  // The answer, or nullopt once the request went to the batcher deferred.
+  std::optional<net::HttpResponse> RunInfer(const net::HttpRequest& request,
+                                            AnswerContext* context) const {
     auto servable = Find(request);
     if (!servable.ok()) return ErrorResponse(servable.status());
-    *model_label = (*servable)->name;
-    *version_label = std::to_string((*servable)->version);
+    context->model = (*servable)->name;
+    context->version = std::to_string((*servable)->version);
     const ModelSignature& signature = (*servable)->model->signature();
     Batcher::Arrival arrival((*servable)->batcher.get());  // before parsing; see batcher.h
     auto document = ParseJsonBody(request.body);
@@ -266,25 +261,30 @@ class KserveV2 {
     }
     auto rows = RowsFromInputs((*document)["inputs"], signature, (*servable)->name);
     if (!rows.ok()) return ErrorResponse(rows.status());
-    auto outputs = (*servable)->batcher->Predict(std::move(*rows), &arrival);
-    if (!outputs.ok()) return ErrorResponse(outputs.status());
-
-    Json tensors = Json::array();
-    for (const auto& name : wanted) {
-      if (name == "predictions" && signature.classifier) {
-        Json classes = Json::array();
-        for (int64_t row = 0; row < outputs->rows; ++row) classes.push_back(ArgMax(*outputs, row));
-        tensors.push_back(OutputTensor(name, "INT64", {outputs->rows}, std::move(classes)));
-      } else {
-        tensors.push_back(
-            OutputTensor(name, "FP32", {outputs->rows, outputs->cols}, Json(outputs->values)));
-      }
-    }
-    Json body = {{"model_name", (*servable)->name},
-                 {"model_version", std::to_string((*servable)->version)}};
-    if (!id.is_null()) body["id"] = id;
-    body["outputs"] = std::move(tensors);
-    return JsonResponse(body);
+    return PredictAndAnswer(
+        request, *(*servable)->batcher, std::move(*rows), &arrival, *context,
+        [model = (*servable)->model, name = (*servable)->name, version = context->version,
+         wanted = std::move(wanted), id = std::move(id)](core::Result<Matrix> outputs) {
+          if (!outputs.ok()) return ErrorResponse(outputs.status());
+          const ModelSignature& signature = model->signature();
+          Json tensors = Json::array();
+          for (const auto& output : wanted) {
+            if (output == "predictions" && signature.classifier) {
+              Json classes = Json::array();
+              for (int64_t row = 0; row < outputs->rows; ++row) {
+                classes.push_back(ArgMax(*outputs, row));
+              }
+              tensors.push_back(OutputTensor(output, "INT64", {outputs->rows}, std::move(classes)));
+            } else {
+              tensors.push_back(OutputTensor(output, "FP32", {outputs->rows, outputs->cols},
+                                             Json(outputs->values)));
+            }
+          }
+          Json body = {{"model_name", name}, {"model_version", version}};
+          if (!id.is_null()) body["id"] = id;
+          body["outputs"] = std::move(tensors);
+          return JsonResponse(body);
+        });
   }
 
   ModelRepository* const repository_;

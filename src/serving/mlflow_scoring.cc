@@ -79,19 +79,16 @@ class Scoring {
 
  private:
   net::HttpResponse Invoke(const net::HttpRequest& request, const std::string& model_name) const {
-    const auto start = std::chrono::steady_clock::now();
-    std::string version_label;
-    net::HttpResponse response = Score(request, model_name, &version_label);
-    if (!version_label.empty()) SetModelHeaders(&response, model_name, version_label);
-    if (ServingMetrics* metrics = repository_->metrics()) {
-      metrics->RecordRequest(kProtocol, version_label.empty() ? "" : model_name, version_label,
-                             response.status, SecondsSince(start));
-    }
-    return response;
+    AnswerContext context(kProtocol, repository_->metrics());
+    std::optional<net::HttpResponse> response = Score(request, model_name, &context);
+    if (!response) return {};  // deferred: the batcher's thread answers
+    return context.Finish(std::move(*response));
   }
 
-  net::HttpResponse Score(const net::HttpRequest& request, const std::string& model_name,
-                          std::string* version_label) const {
+  // The answer, or nullopt once the request went to the batcher deferred.
+  std::optional<net::HttpResponse> Score(const net::HttpRequest& request,
+                                         const std::string& model_name,
+                                         AnswerContext* context) const {
     auto servable = repository_->Get(model_name, std::nullopt);
     if (!servable.ok()) {
       if (model_name == model_name_) {
@@ -99,7 +96,8 @@ class Scoring {
       }
       return MlflowErrorResponse(servable.status());
     }
-    *version_label = std::to_string((*servable)->version);
+    context->model = model_name;
+    context->version = std::to_string((*servable)->version);
     const ModelSignature& signature = (*servable)->model->signature();
     Batcher::Arrival arrival((*servable)->batcher.get());  // before parsing; see batcher.h
 
@@ -141,11 +139,14 @@ class Scoring {
       return response;
     }
     if (!rows.ok()) return BadRequest(rows.status().message());
-    auto outputs = (*servable)->batcher->Predict(std::move(*rows), &arrival);
-    if (!outputs.ok()) return FromStatus(outputs.status());
-    Json predictions = Predictions(signature, *outputs);
-    if (bare_list) return JsonResponse(predictions);
-    return JsonResponse(Json{{"predictions", std::move(predictions)}});
+    return PredictAndAnswer(
+        request, *(*servable)->batcher, std::move(*rows), &arrival, *context,
+        [model = (*servable)->model, bare_list](core::Result<Matrix> outputs) {
+          if (!outputs.ok()) return FromStatus(outputs.status());
+          Json predictions = Predictions(model->signature(), *outputs);
+          if (bare_list) return JsonResponse(predictions);
+          return JsonResponse(Json{{"predictions", std::move(predictions)}});
+        });
   }
 
   // MLflow 2's JSON body: exactly one of the four input fields.

@@ -40,4 +40,31 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+net::HttpResponse AnswerContext::Finish(net::HttpResponse response) const {
+  if (!version.empty()) SetModelHeaders(&response, model, version);
+  if (metrics != nullptr) {
+    metrics->RecordRequest(protocol, model, version, response.status, SecondsSince(start));
+  }
+  return response;
+}
+
+std::optional<net::HttpResponse> PredictAndAnswer(const net::HttpRequest& request,
+                                                  Batcher& batcher, Matrix rows,
+                                                  Batcher::Arrival* arrival,
+                                                  const AnswerContext& context,
+                                                  PredictionAnswer answer) {
+  net::Responder respond = request.Defer();
+  if (!respond) return answer(batcher.Predict(std::move(rows), arrival));
+  auto task = std::make_unique<BatchTask>();
+  task->inputs = std::move(rows);
+  task->done = [respond, context, answer](core::Result<Matrix> outputs) {
+    respond(context.Finish(answer(std::move(outputs))));
+  };
+  core::Status scheduled = batcher.Schedule(&task, arrival);
+  // Refused (bad shape, full queue, shutting down): the task was not taken,
+  // and this request is answered now, through the same Responder.
+  if (!scheduled.ok()) respond(context.Finish(answer(scheduled)));
+  return std::nullopt;
+}
+
 }  // namespace mlforge::serving

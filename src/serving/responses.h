@@ -7,12 +7,16 @@
 // `Retry-After: 1`, so clients back off instead of failing.
 
 #include <chrono>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
 #include "net/http.h"
+#include "serving/batcher.h"
+#include "serving/metrics.h"
 
 namespace mlforge::serving {
 
@@ -35,5 +39,40 @@ core::Result<nlohmann::json> ParseJsonBody(std::string_view body);
 
 // Seconds since `start` on the steady clock, for latency metrics.
 double SecondsSince(std::chrono::steady_clock::time_point start);
+
+// What every scoring answer gets on its way out, whichever thread sends it:
+// the model headers (once the version is known) and the request's entry in
+// the serving metrics. A plain value, copied into deferred answers.
+struct AnswerContext {
+  // Starts the request's clock now.
+  AnswerContext(std::string_view protocol, ServingMetrics* metrics)
+      : protocol(protocol), metrics(metrics) {}
+
+  std::string_view protocol;  // a literal: "mlflow", "kserve_v2", ...
+  ServingMetrics* metrics = nullptr;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::string model;    // empty until the servable is found
+  std::string version;  // empty until the servable is found
+  // Adds the headers, records the request, returns `response`.
+  net::HttpResponse Finish(net::HttpResponse response) const;
+};
+
+// Turns a model call's outcome into the protocol's response. When the
+// answer is deferred it runs on the batcher's thread, so it must not hold a
+// ServableHandle (dropping the last one there would stop the batcher from
+// its own thread): capture the shared Model instead.
+using PredictionAnswer = std::function<net::HttpResponse(core::Result<Matrix>)>;
+
+// Runs `rows` on `batcher` (with the request's `arrival`) and answers with
+// `answer`'s response, finished by `context`. Where the server can defer
+// (net::HttpRequest::Defer) it returns nullopt at once: the server thread is
+// free while the batch waits and runs, and the batcher's thread sends the
+// answer. Otherwise it waits for the batch and returns the answer, not yet
+// finished (the caller finishes every synchronous answer alike).
+std::optional<net::HttpResponse> PredictAndAnswer(const net::HttpRequest& request,
+                                                  Batcher& batcher, Matrix rows,
+                                                  Batcher::Arrival* arrival,
+                                                  const AnswerContext& context,
+                                                  PredictionAnswer answer);
 
 }  // namespace mlforge::serving

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 
@@ -205,6 +208,7 @@ class FastReader {
   // A JSON number (strict grammar), as a double rounded to float.
   bool Number(float* out) {
     SkipSpace();
+    if (ShortDecimal(out)) return true;
     const size_t start = at_;
     if (at_ < text_.size() && text_[at_] == '-') ++at_;
     if (at_ >= text_.size() || text_[at_] < '0' || text_[at_] > '9') return false;
@@ -221,6 +225,88 @@ class FastReader {
     *out = static_cast<float>(value);
     return true;
   }
+  // The common case fast: up to 15 significant digits with an optional
+  // fraction and no exponent ("0", "255", "-0.5"), which the double
+  // arithmetic below gets exactly as from_chars would (the mantissa and the
+  // power of ten are both exact doubles, so the one division rounds once).
+  // False, consuming nothing, for anything else, which Number() then parses
+  // the general way.
+  bool ShortDecimal(float* out) {
+    static constexpr double kPowersOfTen[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                              1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const char* p = text_.data() + at_;
+    const char* const end = text_.data() + text_.size();
+    const bool negative = p != end && *p == '-';
+    if (negative) ++p;
+    const char* const integer = p;
+    uint64_t mantissa = 0;
+    while (p != end && static_cast<unsigned char>(*p - '0') < 10) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+      ++p;
+    }
+    const ptrdiff_t integer_digits = p - integer;
+    if (integer_digits == 0 || (integer_digits > 1 && *integer == '0')) return false;
+    ptrdiff_t fraction_digits = 0;
+    if (p != end && *p == '.') {
+      const char* const fraction = ++p;
+      while (p != end && static_cast<unsigned char>(*p - '0') < 10) {
+        mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
+        ++p;
+      }
+      fraction_digits = p - fraction;
+      if (fraction_digits == 0) return false;
+    }
+    if (integer_digits + fraction_digits > 15 || (p != end && (*p == 'e' || *p == 'E'))) {
+      return false;
+    }
+    double value = static_cast<double>(mantissa);
+    if (fraction_digits > 0) value /= kPowersOfTen[fraction_digits];
+    *out = static_cast<float>(negative ? -value : value);
+    at_ = static_cast<size_t>(p - text_.data());
+    return true;
+  }
+
+  // The numbers of a list whose '[' was just taken, through its ']', added
+  // to *out and counted in *count.
+  bool NumberList(std::vector<float>* out, int64_t* count) {
+    if (Take(']')) return true;
+    while (true) {
+      SkipSpace();  // Python's json.dumps writes ", "
+      float value = 0;
+      if (!PlainInteger(&value) && !Number(&value)) return false;
+      out->push_back(value);
+      ++*count;
+      if (at_ < text_.size() && text_[at_] == ',') {  // the usual separator
+        ++at_;
+        continue;
+      }
+      if (Take(',')) continue;
+      return Take(']');
+    }
+  }
+
+  // The commonest cell, fastest: a plain integer of up to 9 digits right
+  // before ',' or ']' (pixel values). False, consuming nothing, otherwise.
+  // A float rounds such an integer exactly as from_chars-then-float does.
+  bool PlainInteger(float* out) {
+    const char* const begin = text_.data() + at_;
+    const char* const end = text_.data() + text_.size();
+    const char* p = begin;
+    uint32_t value = 0;
+    while (p != end && static_cast<unsigned char>(*p - '0') < 10 && p - begin < 9) {
+      value = value * 10 + static_cast<uint32_t>(*p - '0');
+      ++p;
+    }
+    if (p == begin || p == end || (*p != ',' && *p != ']')) return false;
+    if (*begin == '0' && p - begin > 1) return false;  // a leading zero: not JSON
+    *out = static_cast<float>(value);
+    at_ = static_cast<size_t>(p - text_.data());
+    return true;
+  }
+
+  // Bytes not read yet.
+  size_t remaining() const { return text_.size() - at_; }
+
   // Skips a list of numbers or strings (a frame's "index").
   bool SkipFlatList() {
     if (!Take('[')) return false;
@@ -269,21 +355,15 @@ std::optional<Matrix> FastRowsFromDataframeSplit(std::string_view body,
       }
     } else if (key == "data" && !have_data) {
       have_data = true;
+      // Every value takes at least two bytes of text ("0,"), so this bounds
+      // the values to come: one allocation, never a regrowth.
+      values.reserve(reader.remaining() / 2 + 1);
       if (!reader.Take('[')) return std::nullopt;
       if (!reader.Take(']')) {
         do {
           if (!reader.Take('[')) return std::nullopt;
           int64_t count = 0;
-          if (!reader.Take(']')) {
-            do {
-              float value = 0;
-              if (!reader.Number(&value)) return std::nullopt;
-              values.push_back(value);
-              ++count;
-            } while (reader.Take(','));
-            if (!reader.Take(']')) return std::nullopt;
-          }
-          if (count != width) return std::nullopt;
+          if (!reader.NumberList(&values, &count) || count != width) return std::nullopt;
           ++rows;
         } while (reader.Take(','));
         if (!reader.Take(']')) return std::nullopt;
@@ -297,11 +377,17 @@ std::optional<Matrix> FastRowsFromDataframeSplit(std::string_view body,
   if (!reader.Take('}') || !reader.Take('}') || !reader.AtEnd()) return std::nullopt;
   if (!have_data || !have_columns || rows == 0) return std::nullopt;
   if (static_cast<int64_t>(names.size()) != width) return std::nullopt;
-  Matrix matrix(rows, width);
-  if (signature.columns.empty()) {
+  // The common case: a tensor model, or the signature's columns in its own
+  // order (what a client built from the signature sends). No reordering.
+  if (signature.columns.empty() ||
+      std::equal(names.begin(), names.end(), signature.columns.begin(), signature.columns.end())) {
+    Matrix matrix;
+    matrix.rows = rows;
+    matrix.cols = width;
     matrix.values = std::move(values);
     return matrix;
   }
+  Matrix matrix(rows, width);
   // A tabular model: columns by name; anything but an exact match of the
   // signature's columns goes the general way for its error message.
   std::vector<std::string> owned(names.begin(), names.end());

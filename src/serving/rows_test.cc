@@ -59,6 +59,47 @@ TEST(RowsTest, FastDataframeSplitAgreesWithTheGeneralPathOrDeclines) {
   }
 }
 
+// The short-decimal shortcut of the fast path must round exactly as the
+// general parser does, for the numbers clients send most (pixel values,
+// short and long decimals, negatives) and for the long ones it hands on.
+TEST(RowsTest, FastDataframeSplitNumbersRoundLikeTheGeneralPath) {
+  const auto tabular = testing::TabularRegressor();
+  uint64_t state = 12345;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  std::string data;
+  for (int row = 0; row < 2000; ++row) {
+    if (row > 0) data += ',';
+    data += '[';
+    for (int column = 0; column < 3; ++column) {
+      if (column > 0) data += ',';
+      std::string number;
+      if (next() % 4 == 0) number += '-';
+      number += std::to_string(next() % 1000);
+      const int fraction = static_cast<int>(next() % 19);  // 0..18 fraction digits
+      if (fraction > 0) {
+        number += '.';
+        for (int digit = 0; digit < fraction; ++digit) number += static_cast<char>('0' + next() % 10);
+      }
+      data += number;
+    }
+    data += ']';
+  }
+  const std::string body =
+      R"({"dataframe_split": {"columns": ["x0", "x1", "x2"], "data": [)" + data + "]}}";
+  auto fast = FastRowsFromDataframeSplit(body, tabular->signature());
+  ASSERT_TRUE(fast.has_value());
+  Json document = Json::parse(body)["dataframe_split"];
+  auto slow = RowsFromSplit(&document["columns"], document["data"], tabular->signature());
+  ASSERT_TRUE(slow.ok()) << slow.status().message();
+  ASSERT_EQ(fast->values.size(), slow->values.size());
+  for (size_t index = 0; index < fast->values.size(); ++index) {
+    ASSERT_EQ(fast->values[index], slow->values[index]) << "value " << index;
+  }
+}
+
 TEST(RowsTest, MissingAndExtraColumnsAreNamed) {
   const auto signature_model = testing::TabularRegressor();
   const ModelSignature& signature = signature_model->signature();

@@ -175,25 +175,20 @@ class TfServing {
       }
       return NoRoute(request);
     }
-    const auto start = std::chrono::steady_clock::now();
-    std::string model_label;
-    std::string version_label;
-    net::HttpResponse response = Predict(request, name, version, &model_label, &version_label);
-    if (!version_label.empty()) SetModelHeaders(&response, model_label, version_label);
-    if (ServingMetrics* metrics = repository_->metrics()) {
-      metrics->RecordRequest(kProtocol, model_label, version_label, response.status,
-                             SecondsSince(start));
-    }
-    return response;
+    AnswerContext context(kProtocol, repository_->metrics());
+    std::optional<net::HttpResponse> response = Predict(request, name, version, &context);
+    if (!response) return {};  // deferred: the batcher's thread answers
+    return context.Finish(std::move(*response));
   }
 
-  net::HttpResponse Predict(const net::HttpRequest& request, const std::string& name,
-                            const Selector& version, std::string* model_label,
-                            std::string* version_label) const {
+  // The answer, or nullopt once the request went to the batcher deferred.
+  std::optional<net::HttpResponse> Predict(const net::HttpRequest& request,
+                                           const std::string& name, const Selector& version,
+                                           AnswerContext* context) const {
     auto servable = Find(name, version);
     if (!servable.ok()) return ErrorResponse(servable.status());
-    *model_label = (*servable)->name;
-    *version_label = std::to_string((*servable)->version);
+    context->model = (*servable)->name;
+    context->version = std::to_string((*servable)->version);
     const ModelSignature& signature = (*servable)->model->signature();
     Batcher::Arrival arrival((*servable)->batcher.get());  // before parsing; see batcher.h
     auto document = ParseJsonBody(request.body);
@@ -234,27 +229,36 @@ class TfServing {
                                 : RowsFromJson(inputs, signature);
     }
     if (!rows.ok()) return ErrorResponse(rows.status());
-    auto outputs = (*servable)->batcher->Predict(std::move(*rows), &arrival);
-    if (!outputs.ok()) return ErrorResponse(outputs.status());
+    return PredictAndAnswer(
+        request, *(*servable)->batcher, std::move(*rows), &arrival, *context,
+        [model = (*servable)->model, row_form](core::Result<Matrix> outputs) {
+          if (!outputs.ok()) return ErrorResponse(outputs.status());
+          return PredictResponse(model->signature(), *outputs, row_form);
+        });
+  }
 
+  // :predict's body: `predictions` for the row form, `outputs` for the
+  // columnar one.
+  static net::HttpResponse PredictResponse(const ModelSignature& signature, const Matrix& outputs,
+                                           bool row_form) {
     const std::string& scores_name = signature.output.name;
     if (row_form) {
       Json predictions = Json::array();
-      for (int64_t row = 0; row < outputs->rows; ++row) {
+      for (int64_t row = 0; row < outputs.rows; ++row) {
         if (signature.classifier) {
           predictions.push_back(
-              {{"predictions", ArgMax(*outputs, row)}, {scores_name, OutputRow(*outputs, row)}});
+              {{"predictions", ArgMax(outputs, row)}, {scores_name, OutputRow(outputs, row)}});
         } else {
-          predictions.push_back(OutputRow(*outputs, row));
+          predictions.push_back(OutputRow(outputs, row));
         }
       }
       return JsonResponse({{"predictions", std::move(predictions)}});
     }
     Json scores = Json::array();
-    for (int64_t row = 0; row < outputs->rows; ++row) scores.push_back(OutputRow(*outputs, row));
+    for (int64_t row = 0; row < outputs.rows; ++row) scores.push_back(OutputRow(outputs, row));
     if (!signature.classifier) return JsonResponse({{"outputs", std::move(scores)}});
     Json classes = Json::array();
-    for (int64_t row = 0; row < outputs->rows; ++row) classes.push_back(ArgMax(*outputs, row));
+    for (int64_t row = 0; row < outputs.rows; ++row) classes.push_back(ArgMax(outputs, row));
     return JsonResponse(
         {{"outputs", {{"predictions", std::move(classes)}, {scores_name, std::move(scores)}}}});
   }
