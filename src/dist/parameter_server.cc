@@ -351,10 +351,12 @@ core::Status ParameterServer::Handle(int rank) {
             rank, header.step, header.bytes, clock_[rank], total_ * 4));
       }
       torch::Tensor gradient = torch::empty({total_}, torch::kFloat32);
-      if (RecvAll(fd, gradient.data_ptr<float>(), static_cast<size_t>(header.bytes)) != Io::kOk) {
+      Io payload = RecvAll(fd, gradient.data_ptr<float>(), static_cast<size_t>(header.bytes));
+      if (payload != Io::kOk) {
         return core::UnavailableError(fmt::format(
-            "parameter server on rank 0: rank {} stopped sending its gradient of step {}", rank,
-            header.step));
+            "parameter server on rank 0: rank {} {} at step {} while sending its gradient; it "
+            "has probably died",
+            rank, payload == Io::kTimedOut ? "stalled" : "disconnected", header.step));
       }
       clock_[rank] += 1;
       {
@@ -677,8 +679,8 @@ core::Status ParameterClient::Expect(uint32_t kind, int64_t step, const char* wh
         "rank {}: the parameter server answered with kind {} where {} was expected", rank_,
         header.kind, what));
   }
-  version_ = header.version;
   if (kind == kWeights) {
+    version_ = header.version;  // the weights' version (an ack's is the server's)
     if (header.bytes != flat_.numel() * 4 ||
         RecvAll(fd_, flat_.data_ptr<float>(), static_cast<size_t>(header.bytes)) != Io::kOk) {
       return core::UnavailableError(fmt::format(
