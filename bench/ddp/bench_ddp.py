@@ -6,7 +6,7 @@ worker, one intra-op thread per worker, Gloo on loopback, one after the other):
   2. CNN of examples/mnist/train.yaml: 2 workers each side, and 1 worker each
      side for the 1 -> 2 worker scaling.
   3. The parameter-server strategy (dist.strategy: ps) on the MLP, 2 workers:
-     sync with sync_every 1 and async with sync_every 4, max_staleness 2,
+     sync with sync_every 1 and 2, and async with sync_every 2, max_staleness 1,
      reported beside our ddp figure of workload 1 (PyTorch DDP has no ps).
 Prints training samples/s over all workers for each side and the ratio
 ours / peer. Each run's test accuracy is checked against a floor before its
@@ -38,7 +38,8 @@ def free_port():
 
 PS_VARIANTS = {
     "ps sync k=1": ["dist.strategy=ps", "dist.ps_mode=sync", "dist.sync_every=1"],
-    "ps async k=4 s=2": ["dist.strategy=ps", "dist.ps_mode=async", "dist.sync_every=4", "dist.max_staleness=2"],
+    "ps sync k=2": ["dist.strategy=ps", "dist.ps_mode=sync", "dist.sync_every=2"],
+    "ps async k=2 s=1": ["dist.strategy=ps", "dist.ps_mode=async", "dist.sync_every=2", "dist.max_staleness=1"],
 }
 
 
