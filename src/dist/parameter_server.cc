@@ -1,13 +1,12 @@
 #include "dist/parameter_server.h"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -126,7 +125,9 @@ void Flatten(const std::vector<torch::Tensor>& parameters, torch::Tensor& flat) 
   }
 }
 
-std::string RankList(const std::vector<int>& ranks) { return fmt::format("{}", fmt::join(ranks, ", ")); }
+std::string RankList(const std::vector<int>& ranks) {
+  return fmt::format("{}", fmt::join(ranks, ", "));
+}
 
 }  // namespace
 
@@ -158,8 +159,8 @@ core::Result<std::unique_ptr<ParameterServer>> ParameterServer::Start(
   }
   ParameterServerOptions resolved = options;
   if (resolved.timeout_ms <= 0) resolved.timeout_ms = group.timeout_ms();
-  std::unique_ptr<ParameterServer> server(
-      new ParameterServer(group.world_size(), std::move(parameters), resolved, std::move(apply), fd));
+  std::unique_ptr<ParameterServer> server(new ParameterServer(
+      group.world_size(), std::move(parameters), resolved, std::move(apply), fd));
   const std::string published = fmt::format("{}:{}", group.address(), ntohs(address.sin_port));
   MLFORGE_RETURN_IF_ERROR(group.SetValue(kAddressKey, published));
   spdlog::info("parameter server on rank {} at {} for {} worker(s), {} mode", group.rank(),
@@ -236,9 +237,9 @@ core::Status ParameterServer::AcceptWorkers() {
       for (int rank = 0; rank < world_size_; ++rank) {
         if (fds_[rank] < 0) missing.push_back(rank);
       }
-      return core::DeadlineExceededError(fmt::format(
-          "parameter server on rank 0: rank(s) {} did not connect within {} ms", RankList(missing),
-          options_.timeout_ms));
+      return core::DeadlineExceededError(
+          fmt::format("parameter server on rank 0: rank(s) {} did not connect within {} ms",
+                      RankList(missing), options_.timeout_ms));
     }
     pollfd polled[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
     int ready = poll(polled, 2, static_cast<int>(std::min<int64_t>(left.count(), 1000)));
@@ -338,9 +339,9 @@ core::Status ParameterServer::Handle(int rank) {
         rank, clock_[rank]));
   }
   if (io != Io::kOk || header.magic != kMagic) {
-    return core::UnavailableError(fmt::format(
-        "parameter server on rank 0: reading from rank {} at step {} failed ({})", rank,
-        clock_[rank], io == Io::kTimedOut ? "timed out mid-message" : "bad message"));
+    return core::UnavailableError(
+        fmt::format("parameter server on rank 0: reading from rank {} at step {} failed ({})", rank,
+                    clock_[rank], io == Io::kTimedOut ? "timed out mid-message" : "bad message"));
   }
   switch (header.kind) {
     case kPush: {
@@ -370,9 +371,9 @@ core::Status ParameterServer::Handle(int rank) {
         MLFORGE_RETURN_IF_ERROR(ApplyReadySteps());
       } else {
         gradient.div_(world_size_);
-        MLFORGE_RETURN_IF_ERROR(apply_(gradient, header.step)
-                                    .WithContext(fmt::format("applying rank {}'s step {}", rank,
-                                                             header.step)));
+        MLFORGE_RETURN_IF_ERROR(
+            apply_(gradient, header.step)
+                .WithContext(fmt::format("applying rank {}'s step {}", rank, header.step)));
         ++version_;
         std::lock_guard<std::mutex> lock(mutex_);
         stats_.updates = version_;
@@ -392,9 +393,9 @@ core::Status ParameterServer::Handle(int rank) {
       said_bye_[rank] = true;
       break;
     default:
-      return core::InternalError(fmt::format(
-          "parameter server on rank 0: rank {} sent a message of unknown kind {}", rank,
-          header.kind));
+      return core::InternalError(
+          fmt::format("parameter server on rank 0: rank {} sent a message of unknown kind {}", rank,
+                      header.kind));
   }
   return Answer();
 }
@@ -474,9 +475,9 @@ core::Status ParameterServer::Answer() {
   for (int rank = 0; rank < world_size_; ++rank) {
     if (pull_at_[rank] < 0 || !pull_barrier_[rank]) return core::Status::Ok();
     if (barrier_step >= 0 && pull_at_[rank] != barrier_step) {
-      return core::InternalError(fmt::format(
-          "parameter server on rank 0: ranks disagree on the barrier step ({} and {})",
-          barrier_step, pull_at_[rank]));
+      return core::InternalError(
+          fmt::format("parameter server on rank 0: ranks disagree on the barrier step ({} and {})",
+                      barrier_step, pull_at_[rank]));
     }
     barrier_step = pull_at_[rank];
   }
@@ -498,7 +499,8 @@ core::Status ParameterServer::Answer() {
 }
 
 core::Status ParameterServer::CheckTimeout() {
-  const auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_heard_);
+  const auto quiet =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_heard_);
   if (quiet.count() < options_.timeout_ms) return core::Status::Ok();
   bool finishing = false;
   {
@@ -518,13 +520,13 @@ core::Status ParameterServer::CheckTimeout() {
   for (int rank = 0; rank < world_size_; ++rank) {
     if (said_bye_[rank] || pull_at_[rank] >= 0 || ack_owed_[rank]) continue;
     if (finishing || clock_[rank] == least) {
-      suspects.push_back(fmt::format("{} (at step {})", rank, clock_[rank]));
+      suspects.push_back(fmt::format("rank {} (at step {})", rank, clock_[rank]));
     }
   }
-  if (suspects.empty()) suspects.push_back("none identified");
+  if (suspects.empty()) suspects.push_back("ranks it could not identify");
   return core::DeadlineExceededError(fmt::format(
-      "parameter server on rank 0: heard from no worker for {} ms while waiting for rank(s) {}; "
-      "they are hung or far too slow (raise dist.timeout_s if they are only slow)",
+      "parameter server on rank 0 timed out: heard from no worker for {} ms while waiting for "
+      "{}; hung, cut off or far too slow (raise dist.timeout_s if only slow)",
       quiet.count(), fmt::join(suspects, ", ")));
 }
 
@@ -623,9 +625,9 @@ core::Result<std::unique_ptr<ParameterClient>> ParameterClient::Connect(
   freeaddrinfo(found);
   if (connected != 0) {
     if (fd >= 0) close(fd);
-    return core::UnavailableError(fmt::format(
-        "rank {}: cannot connect to the parameter server on rank 0 at {}: {}", group.rank(),
-        published, reason));
+    return core::UnavailableError(
+        fmt::format("rank {}: cannot connect to the parameter server on rank 0 at {}: {}",
+                    group.rank(), published, reason));
   }
   // Twice the group's timeout (and a second), so that when the server waits
   // on a hung rank its own diagnosis arrives first.
@@ -642,7 +644,11 @@ core::Result<std::unique_ptr<ParameterClient>> ParameterClient::Connect(
 
 ParameterClient::ParameterClient(int rank, int fd, std::vector<torch::Tensor> parameters,
                                  PsMode mode, int64_t timeout_ms)
-    : rank_(rank), fd_(fd), parameters_(std::move(parameters)), mode_(mode), timeout_ms_(timeout_ms) {
+    : rank_(rank),
+      fd_(fd),
+      parameters_(std::move(parameters)),
+      mode_(mode),
+      timeout_ms_(timeout_ms) {
   int64_t total = 0;
   for (const torch::Tensor& parameter : parameters_) total += parameter.numel();
   flat_ = torch::empty({total}, torch::kFloat32);
@@ -659,12 +665,14 @@ core::Status ParameterClient::Expect(uint32_t kind, int64_t step, const char* wh
   if (io != Io::kOk) {
     std::string message =
         io == Io::kTimedOut
-            ? fmt::format("rank {}: no answer from the parameter server on rank 0 within {} ms "
-                          "while waiting for {} at step {}; rank 0 is hung or far too slow",
-                          rank_, timeout_ms_, what, step)
-            : fmt::format("rank {}: the parameter server on rank 0 closed the connection while "
-                          "this rank waited for {} at step {}; rank 0 has probably died",
-                          rank_, what, step);
+            ? fmt::format(
+                  "rank {}: no answer from the parameter server on rank 0 within {} ms "
+                  "while waiting for {} at step {}; rank 0 is hung or far too slow",
+                  rank_, timeout_ms_, what, step)
+            : fmt::format(
+                  "rank {}: the parameter server on rank 0 closed the connection while "
+                  "this rank waited for {} at step {}; rank 0 has probably died",
+                  rank_, what, step);
     return io == Io::kTimedOut ? core::DeadlineExceededError(message)
                                : core::UnavailableError(message);
   }
@@ -675,9 +683,9 @@ core::Status ParameterClient::Expect(uint32_t kind, int64_t step, const char* wh
                         fmt::format("rank {}: {}", rank_, text));
   }
   if (header.kind != kind) {
-    return core::InternalError(fmt::format(
-        "rank {}: the parameter server answered with kind {} where {} was expected", rank_,
-        header.kind, what));
+    return core::InternalError(
+        fmt::format("rank {}: the parameter server answered with kind {} where {} was expected",
+                    rank_, header.kind, what));
   }
   if (kind == kWeights) {
     version_ = header.version;  // the weights' version (an ack's is the server's)
@@ -689,8 +697,7 @@ core::Status ParameterClient::Expect(uint32_t kind, int64_t step, const char* wh
     torch::NoGradGuard no_grad;
     int64_t offset = 0;
     for (torch::Tensor& parameter : parameters_) {
-      parameter.detach().copy_(
-          flat_.narrow(0, offset, parameter.numel()).view(parameter.sizes()));
+      parameter.detach().copy_(flat_.narrow(0, offset, parameter.numel()).view(parameter.sizes()));
       offset += parameter.numel();
     }
   }

@@ -124,9 +124,10 @@ class ParameterServer {
   // the group's world_size workers. `parameters` are the master weights
   // (float32, borrowed: they must outlive the server, and `apply` changes
   // them in place).
-  static core::Result<std::unique_ptr<ParameterServer>> Start(
-      ProcessGroup& group, std::vector<torch::Tensor> parameters,
-      const ParameterServerOptions& options, ApplyUpdate apply);
+  static core::Result<std::unique_ptr<ParameterServer>> Start(ProcessGroup& group,
+                                                              std::vector<torch::Tensor> parameters,
+                                                              const ParameterServerOptions& options,
+                                                              ApplyUpdate apply);
   // Stops the thread (without waiting for goodbyes).
   ~ParameterServer();
   ParameterServer(const ParameterServer&) = delete;
@@ -163,7 +164,7 @@ class ParameterServer {
   const ParameterServerOptions options_;
   ApplyUpdate apply_;
   int listen_fd_ = -1;
-  int wake_fd_ = -1;  // eventfd: Finish and the destructor wake the poll
+  int wake_fd_ = -1;   // eventfd: Finish and the destructor wake the poll
   int64_t total_ = 0;  // floats in all parameters
 
   // Server thread only.

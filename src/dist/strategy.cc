@@ -28,14 +28,13 @@ core::Result<StrategyOptions> ReadStrategy(const core::Config& config) {
   } else if (mode == "async") {
     options.ps_mode = PsMode::kAsync;
   } else {
-    return core::InvalidArgumentError(
-        fmt::format("dist.ps_mode is '{}'; use sync or async", mode));
+    return core::InvalidArgumentError(fmt::format("dist.ps_mode is '{}'; use sync or async", mode));
   }
   MLFORGE_ASSIGN_OR_RETURN(options.max_staleness, config.Int("dist.max_staleness", 4));
   if (options.max_staleness < 0) {
-    return core::InvalidArgumentError(fmt::format(
-        "dist.max_staleness is {}; it must be >= 0 (0 keeps async workers in lockstep)",
-        options.max_staleness));
+    return core::InvalidArgumentError(
+        fmt::format("dist.max_staleness is {}; it must be >= 0 (0 keeps async workers in lockstep)",
+                    options.max_staleness));
   }
   return options;
 }

@@ -21,8 +21,7 @@ TEST(StrategyTest, DefaultsToDdp) {
 }
 
 TEST(StrategyTest, ReadsParameterServerKeys) {
-  auto options =
-      Read("dist: {strategy: ps, sync_every: 4, ps_mode: async, max_staleness: 0}\n");
+  auto options = Read("dist: {strategy: ps, sync_every: 4, ps_mode: async, max_staleness: 0}\n");
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   EXPECT_EQ(options->strategy, Strategy::kParameterServer);
   EXPECT_EQ(options->sync_every, 4);
@@ -36,12 +35,12 @@ TEST(StrategyTest, BadValuesNameTheirKey) {
     const char* yaml;
     const char* key;
   };
-  for (const Case& bad : {Case{"dist: {strategy: allreduce}\n", "dist.strategy"},
-                          Case{"dist: {strategy: ps, sync_every: 0}\n", "dist.sync_every"},
-                          Case{"dist: {sync_every: -3}\n", "dist.sync_every"},
-                          Case{"dist: {ps_mode: sometimes}\n", "dist.ps_mode"},
-                          Case{"dist: {ps_mode: async, max_staleness: -1}\n",
-                               "dist.max_staleness"}}) {
+  for (const Case& bad :
+       {Case{"dist: {strategy: allreduce}\n", "dist.strategy"},
+        Case{"dist: {strategy: ps, sync_every: 0}\n", "dist.sync_every"},
+        Case{"dist: {sync_every: -3}\n", "dist.sync_every"},
+        Case{"dist: {ps_mode: sometimes}\n", "dist.ps_mode"},
+        Case{"dist: {ps_mode: async, max_staleness: -1}\n", "dist.max_staleness"}}) {
     auto options = Read(bad.yaml);
     ASSERT_FALSE(options.ok()) << bad.yaml;
     EXPECT_EQ(options.status().code(), core::StatusCode::kInvalidArgument) << bad.yaml;
