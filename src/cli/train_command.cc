@@ -102,8 +102,9 @@ void AddTrainCommand(CLI::App& app) {
   train->add_option("--threads", flags->threads,
                     "Intra-op threads (default: 1, with the BLAS on every core)");
   train->add_flag("--no-progress", flags->no_progress, "Log lines instead of a progress bar");
-  train->add_option("--nproc", flags->nproc,
-                    "Start N worker processes on this host (dist.strategy ddp or ps) and supervise them");
+  train->add_option(
+      "--nproc", flags->nproc,
+      "Start N worker processes on this host (dist.strategy ddp or ps) and supervise them");
   train->add_option("--max-restarts", flags->max_restarts,
                     "With --nproc: restart the group from its latest checkpoint up to R times "
                     "when a worker dies (default 0)");

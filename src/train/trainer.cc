@@ -307,8 +307,10 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   const int world_size = group != nullptr ? group->world_size() : 1;
   const bool chief = rank == 0;  // writes files; the sink of other ranks discards
   const dist::StrategyOptions& strategy = options.strategy;
-  const bool ps =
-      group != nullptr && strategy.strategy == dist::Strategy::kParameterServer;
+  const bool ps = group != nullptr && strategy.strategy == dist::Strategy::kParameterServer;
+  if (group == nullptr && strategy.strategy == dist::Strategy::kParameterServer) {
+    spdlog::info("dist.strategy ps with one process: training alone, without a server");
+  }
   // Under ps, rank 0's optimizer updates the server's own copy of the
   // weights (the master), and the module is rank 0's worker, which pulls
   // them like every other rank's.
@@ -320,8 +322,7 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     }
   }
   MLFORGE_ASSIGN_OR_RETURN(
-      auto optimizer,
-      MakeOptimizer(config.Sub("optimizer"), master.empty() ? parameters : master));
+      auto optimizer, MakeOptimizer(config.Sub("optimizer"), master.empty() ? parameters : master));
   // Every rank has the same number of batches of the same sizes (the
   // sampler pads the shards to equal length), so the collectives pair up.
   data::ShardedSampler sampler(data.train.rows(), rank, world_size,
@@ -399,7 +400,8 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
         {
           // The master starts from the (fresh or resumed) module weights.
           torch::NoGradGuard no_grad;
-          for (size_t index = 0; index < master.size(); ++index) master[index].copy_(parameters[index]);
+          for (size_t index = 0; index < master.size(); ++index)
+            master[index].copy_(parameters[index]);
         }
         // Runs on the server's thread: the master's gradients are the
         // flat ones, then the step's learning rate, clipping and one
@@ -441,11 +443,10 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     } else {
       dist::GradientSyncOptions sync_options;
       if (options.bucket_bytes > 0) sync_options.bucket_bytes = options.bucket_bytes;
-      MLFORGE_ASSIGN_OR_RETURN(sync,
-                               dist::GradientSync::Create(*group, parameters, sync_options));
+      MLFORGE_ASSIGN_OR_RETURN(sync, dist::GradientSync::Create(*group, parameters, sync_options));
       spdlog::info(
-          "rank {} of {}: data-parallel over {} gradient bucket(s), {} of {} rows per epoch",
-          rank, world_size, sync->bucket_count(), sampler.num_samples(), data.train.rows());
+          "rank {} of {}: data-parallel over {} gradient bucket(s), {} of {} rows per epoch", rank,
+          world_size, sync->bucket_count(), sampler.num_samples(), data.train.rows());
     }
   }
   auto save_checkpoint = [&]() -> core::Status {
@@ -501,9 +502,9 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       if (sync != nullptr) sync->StartStep();
       if (ps && progress.global_step != fresh_at &&
           (fresh_at < 0 || progress.global_step % strategy.sync_every == 0)) {
-        MLFORGE_RETURN_IF_ERROR(ps_client->Pull(progress.global_step)
-                                    .WithContext(fmt::format("pulling weights at step {}",
-                                                             progress.global_step)));
+        MLFORGE_RETURN_IF_ERROR(
+            ps_client->Pull(progress.global_step)
+                .WithContext(fmt::format("pulling weights at step {}", progress.global_step)));
         fresh_at = progress.global_step;
       }
       auto output = module.forward({x}).toTensor();
@@ -511,9 +512,9 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       loss.backward();
       if (ps) {
         // The server clips and steps; this rank only sends its gradient.
-        MLFORGE_RETURN_IF_ERROR(ps_client->Push(progress.global_step)
-                                    .WithContext(fmt::format("pushing gradients at step {}",
-                                                             progress.global_step)));
+        MLFORGE_RETURN_IF_ERROR(
+            ps_client->Push(progress.global_step)
+                .WithContext(fmt::format("pushing gradients at step {}", progress.global_step)));
       } else {
         if (sync != nullptr) {
           MLFORGE_RETURN_IF_ERROR(sync->FinishStep().WithContext(
@@ -633,8 +634,8 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       sink.LogMetric("ps_updates", static_cast<double>(stats.updates), progress.global_step);
       sink.LogMetric("ps_max_staleness", static_cast<double>(stats.max_staleness_seen),
                      progress.global_step);
-      spdlog::info("parameter server: {} update(s), staleness at most {} update(s)",
-                   stats.updates, stats.max_staleness_seen);
+      spdlog::info("parameter server: {} update(s), staleness at most {} update(s)", stats.updates,
+                   stats.max_staleness_seen);
     }
   }
   if (progress.epoch_seen == 0 && settings.epochs > 0 && trained_samples == 0) {

@@ -49,7 +49,7 @@ struct RunOptions {
   // current step and Train returns Unavailable; --resume continues it.
   // Borrowed; must outlive the call.
   const std::atomic<bool>* stop_requested = nullptr;
-  // Data-parallel training (strategy ddp) over this group when it has more
+  // Distributed training (`strategy` below) over this group when it has more
   // than one rank; borrowed, must outlive the call. Every rank calls Train
   // with the same config. Rank 0 broadcasts the initial (or resumed) state,
   // each rank trains on its shard of every epoch with the gradients averaged
