@@ -5,11 +5,14 @@ worker, one intra-op thread per worker, Gloo on loopback, one after the other):
   1. MLP 784-256-128-10: 2 workers each side.
   2. CNN of examples/mnist/train.yaml: 2 workers each side, and 1 worker each
      side for the 1 -> 2 worker scaling.
+  3. The parameter-server strategy (dist.strategy: ps) on the MLP, 2 workers:
+     sync with sync_every 1 and 2, and async with sync_every 2, max_staleness 1,
+     reported beside our ddp figure of workload 1 (PyTorch DDP has no ps).
 Prints training samples/s over all workers for each side and the ratio
 ours / peer. Each run's test accuracy is checked against a floor before its
 speed counts. The peer is bench/ddp/peer_ddp.py (DistributedSampler + DDP).
 
-Usage: bench_ddp.py [--limit-mlp N] [--limit-cnn N]
+Usage: bench_ddp.py [--limit-mlp N] [--limit-cnn N] [--workloads mlp,cnn,cnn1,ps]
 """
 import argparse
 import json
@@ -33,14 +36,22 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def run_ours(kind, workers, limit, workdir):
+PS_VARIANTS = {
+    "ps sync k=1": ["dist.strategy=ps", "dist.ps_mode=sync", "dist.sync_every=1"],
+    "ps sync k=2": ["dist.strategy=ps", "dist.ps_mode=sync", "dist.sync_every=2"],
+    "ps async k=2 s=1": ["dist.strategy=ps", "dist.ps_mode=async", "dist.sync_every=2", "dist.max_staleness=1"],
+}
+
+
+def run_ours(kind, workers, limit, workdir, extra=()):
     model = "{kind: mlp, layers: [256, 128], dropout: 0.0}" if kind == "mlp" else "{kind: cnn}"
-    run_dir = os.path.join(workdir, f"ours-{kind}-{workers}")
+    run_dir = os.path.join(workdir, f"ours-{kind}-{workers}-{len(os.listdir(workdir))}")
+    settings = [arg for setting in extra for arg in ("--set", setting)]
     env = dict(os.environ, MLFORGE_HOME=os.path.join(workdir, "home"))
     subprocess.run([MLFORGE, "train", CONFIG, "--nproc", str(workers), "--run-dir", run_dir, "--threads", "1",
                     "--data-dir", DATA, "--no-progress", "--quiet", "--set", f"model={model}",
                     "--set", "train.epochs=1", "--set", "train.batch_size=64", "--set", f"data.limit_train={limit}",
-                    "--set", "schedule.warmup_steps=20", "--set", "checkpoint.every_steps=0"],
+                    "--set", "schedule.warmup_steps=20", "--set", "checkpoint.every_steps=0", *settings],
                    check=True, stdout=subprocess.DEVNULL, env=env)
     summary = json.load(open(os.path.join(run_dir, "summary.json")))
     return summary["samples_per_second"], summary["val_accuracy"]
@@ -65,23 +76,43 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit-mlp", type=int, default=60000)
     parser.add_argument("--limit-cnn", type=int, default=12000)
+    parser.add_argument("--workloads", default="mlp,cnn,cnn1,ps",
+                        help="comma-separated subset of mlp, cnn, cnn1 (1 worker), ps (needs mlp)")
     args = parser.parse_args()
+    chosen = set(args.workloads.split(","))
+    if "ps" in chosen:
+        chosen.add("mlp")
     floors = {"mlp": 0.85, "cnn": 0.85}
     rows = []
+    ps_rows = []
     with tempfile.TemporaryDirectory(prefix="bench-ddp-") as workdir:
-        for kind, workers, limit in (("mlp", 2, args.limit_mlp), ("cnn", 2, args.limit_cnn),
-                                     ("cnn", 1, args.limit_cnn)):
+        for name, kind, workers, limit in (("mlp", "mlp", 2, args.limit_mlp), ("cnn", "cnn", 2, args.limit_cnn),
+                                           ("cnn1", "cnn", 1, args.limit_cnn)):
+            if name not in chosen:
+                continue
             ours, ours_accuracy = run_ours(kind, workers, limit, workdir)
             peer, peer_accuracy = run_peer(kind, workers, limit)
             for side, accuracy in (("mlforge", ours_accuracy), ("peer", peer_accuracy)):
                 if accuracy < floors[kind]:
                     sys.exit(f"{side} {kind} x{workers}: test accuracy {accuracy:.4f} below {floors[kind]}")
             rows.append((kind, workers, ours, peer, ours_accuracy, peer_accuracy))
+            if name == "mlp" and "ps" in chosen:
+                # In the same run, right after ddp on the same workload.
+                for variant, extra in PS_VARIANTS.items():
+                    rate, accuracy = run_ours(kind, workers, limit, workdir, extra)
+                    if accuracy < floors[kind]:
+                        sys.exit(f"mlforge {variant}: test accuracy {accuracy:.4f} below {floors[kind]}")
+                    ps_rows.append((variant, rate, accuracy, ours, ours_accuracy))
     print(f"{'workload':<10}{'workers':>8}{'mlforge/s':>12}{'peer/s':>10}{'ratio':>8}{'acc ours':>10}{'acc peer':>10}")
     for kind, workers, ours, peer, ours_accuracy, peer_accuracy in rows:
         print(f"{kind:<10}{workers:>8}{ours:>12.0f}{peer:>10.0f}{ours / peer:>7.2f}x"
               f"{ours_accuracy:>10.4f}{peer_accuracy:>10.4f}")
+    for variant, rate, accuracy, ddp, ddp_accuracy in ps_rows:
+        print(f"mlp {variant:<17} 2 workers: {rate:.0f} samples/s ({rate / ddp:.2f}x our ddp's {ddp:.0f}), "
+              f"test accuracy {accuracy:.4f} (ddp {ddp_accuracy:.4f})")
     cnn = {workers: (ours, peer) for kind, workers, ours, peer, _, _ in rows if kind == "cnn"}
+    if len(cnn) < 2:
+        return
     print(f"CNN scaling 1 -> 2 workers: mlforge {cnn[2][0] / cnn[1][0]:.2f}x, peer {cnn[2][1] / cnn[1][1]:.2f}x "
           f"(ideal 2.00x)")
 

@@ -15,6 +15,7 @@
 #include "core/ids.h"
 #include "dist/launch_env.h"
 #include "dist/launcher.h"
+#include "dist/strategy.h"
 #include "train/tracked_run.h"
 
 namespace mlforge::cli {
@@ -101,8 +102,9 @@ void AddTrainCommand(CLI::App& app) {
   train->add_option("--threads", flags->threads,
                     "Intra-op threads (default: 1, with the BLAS on every core)");
   train->add_flag("--no-progress", flags->no_progress, "Log lines instead of a progress bar");
-  train->add_option("--nproc", flags->nproc,
-                    "Start N data-parallel worker processes on this host and supervise them");
+  train->add_option(
+      "--nproc", flags->nproc,
+      "Start N worker processes on this host (dist.strategy ddp or ps) and supervise them");
   train->add_option("--max-restarts", flags->max_restarts,
                     "With --nproc: restart the group from its latest checkpoint up to R times "
                     "when a worker dies (default 0)");
@@ -119,6 +121,13 @@ void AddTrainCommand(CLI::App& app) {
     if (flags->nproc > 0) {
       if (flags->config.empty() && flags->resume.empty()) {
         throw CLI::RuntimeError(Fail("give a config file: mlforge train CONFIG.yaml --nproc N"));
+      }
+      if (!flags->config.empty()) {
+        // A bad dist.* key is one clear error here, not one per worker.
+        auto loaded = core::Config::Load(flags->config, flags->overrides);
+        if (!loaded.ok()) throw CLI::RuntimeError(Fail(loaded.status().message()));
+        auto strategy = dist::ReadStrategy(*loaded);
+        if (!strategy.ok()) throw CLI::RuntimeError(Fail(strategy.status().message()));
       }
       const bool has_run_dir = !flags->run_dir.empty() || !flags->resume.empty();
       const std::filesystem::path run_dir = Home() / "runs" / ("dist-" + core::NewId());

@@ -77,12 +77,13 @@ std::string ErrorText(const std::exception_ptr& error) {
 
 ProcessGroup::ProcessGroup(int rank, int world_size, int64_t timeout_ms,
                            c10::intrusive_ptr<c10d::Store> store,
-                           c10::intrusive_ptr<c10d::ProcessGroup> group)
+                           c10::intrusive_ptr<c10d::ProcessGroup> group, std::string address)
     : rank_(rank),
       world_size_(world_size),
       timeout_ms_(timeout_ms),
       store_(std::move(store)),
-      group_(std::move(group)) {}
+      group_(std::move(group)),
+      address_(std::move(address)) {}
 
 ProcessGroup::~ProcessGroup() = default;
 
@@ -114,16 +115,19 @@ core::Result<std::unique_ptr<ProcessGroup>> ProcessGroup::Join(const LaunchEnv& 
       c10::make_intrusive<c10d::PrefixStore>("mlforge/" + std::to_string(env.restart_count), store);
   try {
     auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+    std::string address;
     if (const char* interface = std::getenv("GLOO_SOCKET_IFNAME");
         interface != nullptr && *interface != '\0') {
       gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(interface));
     } else if (IsLoopback(env.master_addr)) {
       gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+      address = "127.0.0.1";
     } else if (std::string local = LocalAddressTowards(env.master_addr, env.master_port);
                !local.empty()) {
       spdlog::debug("rank {}: Gloo on {}, the address that routes to the master {}", env.rank,
                     local, env.master_addr);
       gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(local));
+      address = local;
     } else {
       gloo_options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
@@ -132,8 +136,15 @@ core::Result<std::unique_ptr<ProcessGroup>> ProcessGroup::Join(const LaunchEnv& 
                                                              gloo_options);
     spdlog::info("rank {} of {} joined the Gloo group at {}:{}", env.rank, env.world_size,
                  env.master_addr, env.master_port);
-    return std::unique_ptr<ProcessGroup>(
-        new ProcessGroup(env.rank, env.world_size, options.timeout_ms, prefixed, std::move(group)));
+    if (address.empty()) {
+      // An interface named by GLOO_SOCKET_IFNAME, or no route found: the
+      // address that routes to the master, else the master's own name
+      // (this rank may be the master).
+      address = LocalAddressTowards(env.master_addr, env.master_port);
+      if (address.empty()) address = env.master_addr;
+    }
+    return std::unique_ptr<ProcessGroup>(new ProcessGroup(
+        env.rank, env.world_size, options.timeout_ms, prefixed, std::move(group), address));
   } catch (const std::exception& error) {
     return core::UnavailableError(fmt::format(
         "rank {} of {} could not form the Gloo group through {}:{}: {}", env.rank, env.world_size,
@@ -149,6 +160,28 @@ void ProcessGroup::MarkStep(int64_t step) {
   } catch (const std::exception& error) {
     // The next collective reports the lost store with context.
     spdlog::debug("rank {}: recording step {} in the store failed: {}", rank_, step, error.what());
+  }
+}
+
+core::Status ProcessGroup::SetValue(const std::string& key, const std::string& value) {
+  try {
+    store_->set(key, std::vector<uint8_t>(value.begin(), value.end()));
+  } catch (const std::exception& error) {
+    return core::UnavailableError(fmt::format("rank {}: could not set {} in the store: {}", rank_,
+                                              key, models::FirstLine(error.what())));
+  }
+  return core::Status::Ok();
+}
+
+core::Result<std::string> ProcessGroup::GetValue(const std::string& key) {
+  try {
+    store_->wait({key}, std::chrono::milliseconds(timeout_ms_));
+    auto bytes = store_->get(key);
+    return std::string(bytes.begin(), bytes.end());
+  } catch (const std::exception& error) {
+    return core::DeadlineExceededError(
+        fmt::format("rank {}: {} did not appear in the store within {} ms: {}", rank_, key,
+                    timeout_ms_, models::FirstLine(error.what())));
   }
 }
 

@@ -80,9 +80,20 @@ class ProcessGroup {
   // collective. One small store write.
   void MarkStep(int64_t step);
 
+  // Sets `key` in the group's store (keys are private to this attempt of
+  // the group), and reads one, waiting up to the timeout for a rank to set
+  // it. For side channels such as the parameter server's address.
+  core::Status SetValue(const std::string& key, const std::string& value);
+  core::Result<std::string> GetValue(const std::string& key);
+
+  // The address other ranks reach this one at: the one the Gloo device
+  // bound (loopback for a local group).
+  const std::string& address() const { return address_; }
+  int64_t timeout_ms() const { return timeout_ms_; }
+
  private:
   ProcessGroup(int rank, int world_size, int64_t timeout_ms, c10::intrusive_ptr<c10d::Store> store,
-               c10::intrusive_ptr<c10d::ProcessGroup> group);
+               c10::intrusive_ptr<c10d::ProcessGroup> group, std::string address);
   // Waits for `work`; turns a failure into a Status that names suspects.
   core::Status Finish(const c10::intrusive_ptr<c10d::Work>& work, const char* what);
   // Which ranks look responsible for a failed collective.
@@ -93,6 +104,7 @@ class ProcessGroup {
   const int64_t timeout_ms_;
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  const std::string address_;
   int64_t step_ = -1;  // the last MarkStep
 };
 

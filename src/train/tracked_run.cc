@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "core/source_control.h"
 #include "dist/process_group.h"
+#include "dist/strategy.h"
 #include "tracking/artifacts/artifact_repository.h"
 #include "tracking/client.h"
 #include "train/tracking_sink.h"
@@ -82,6 +83,8 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
       return core::InvalidArgumentError((result.run_dir / kRunFile).string() + " is corrupt");
     }
   }
+  // A bad dist.* key fails before the group forms.
+  MLFORGE_RETURN_IF_ERROR(dist::ReadStrategy(config).status());
   std::unique_ptr<dist::ProcessGroup> group;
   if (launch.distributed()) {
     MLFORGE_ASSIGN_OR_RETURN(int64_t timeout_s, config.Int("dist.timeout_s", 300));
@@ -105,6 +108,7 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   }
   MLFORGE_ASSIGN_OR_RETURN(int64_t bucket_kib, config.Int("dist.bucket_kib", 0));
   run_options.bucket_bytes = bucket_kib * 1024;
+  MLFORGE_ASSIGN_OR_RETURN(run_options.strategy, dist::ReadStrategy(config));
   if (!chief) {
     // Only rank 0 tracks; the others train their shard and report nothing.
     result.run_dir = options.run_dir;
@@ -187,6 +191,7 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
     sink.SetTag("mlforge.dist.launcher", dist::LauncherName(launch.launcher));
     sink.SetTag("mlforge.dist.world_size", std::to_string(launch.world_size));
     sink.SetTag("mlforge.restarts", std::to_string(launch.restart_count));
+    sink.SetTag("mlforge.dist.strategy", dist::DescribeStrategy(run_options.strategy));
     sink.LogMetric("restarts", static_cast<double>(launch.restart_count), 0);
   }
   auto trained = Train(config, run_options, sink);

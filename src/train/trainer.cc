@@ -17,6 +17,7 @@
 #include "data/datasets.h"
 #include "data/sampler.h"
 #include "dist/data_parallel.h"
+#include "dist/parameter_server.h"
 #include "dist/process_group.h"
 #include "models/package.h"
 #include "models/torch_status.h"
@@ -299,13 +300,29 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   module.train(true);
   std::vector<torch::Tensor> parameters;
   for (const auto& parameter : module.parameters()) parameters.push_back(parameter);
-  MLFORGE_ASSIGN_OR_RETURN(auto optimizer, MakeOptimizer(config.Sub("optimizer"), parameters));
 
   dist::ProcessGroup* group =
       options.group != nullptr && options.group->world_size() > 1 ? options.group : nullptr;
   const int rank = group != nullptr ? group->rank() : 0;
   const int world_size = group != nullptr ? group->world_size() : 1;
   const bool chief = rank == 0;  // writes files; the sink of other ranks discards
+  const dist::StrategyOptions& strategy = options.strategy;
+  const bool ps = group != nullptr && strategy.strategy == dist::Strategy::kParameterServer;
+  if (group == nullptr && strategy.strategy == dist::Strategy::kParameterServer) {
+    spdlog::info("dist.strategy ps with one process: training alone, without a server");
+  }
+  // Under ps, rank 0's optimizer updates the server's own copy of the
+  // weights (the master), and the module is rank 0's worker, which pulls
+  // them like every other rank's.
+  std::vector<torch::Tensor> master;
+  if (ps && chief) {
+    torch::NoGradGuard no_grad;
+    for (const auto& parameter : parameters) {
+      master.push_back(parameter.detach().clone().requires_grad_(true));
+    }
+  }
+  MLFORGE_ASSIGN_OR_RETURN(
+      auto optimizer, MakeOptimizer(config.Sub("optimizer"), master.empty() ? parameters : master));
   // Every rank has the same number of batches of the same sizes (the
   // sampler pads the shards to equal length), so the collectives pair up.
   data::ShardedSampler sampler(data.train.rows(), rank, world_size,
@@ -369,21 +386,85 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       batches_per_epoch, threads.intra_op_threads, threads.blas_threads);
 
   std::unique_ptr<dist::GradientSync> sync;
+  std::unique_ptr<dist::ParameterServer> server;
+  std::unique_ptr<dist::ParameterClient> ps_client;
+  int64_t fresh_at = -1;  // ps: the step whose weights the module holds
   if (group != nullptr) {
     // Rank 0's weights and buffers (fresh or resumed) are everyone's start.
     std::vector<torch::Tensor> state = parameters;
     for (const auto& buffer : module.buffers()) state.push_back(buffer);
     MLFORGE_RETURN_IF_ERROR(
         dist::BroadcastState(*group, state).WithContext("broadcasting rank 0's initial state"));
-    dist::GradientSyncOptions sync_options;
-    if (options.bucket_bytes > 0) sync_options.bucket_bytes = options.bucket_bytes;
-    MLFORGE_ASSIGN_OR_RETURN(sync, dist::GradientSync::Create(*group, parameters, sync_options));
-    spdlog::info("rank {} of {}: data-parallel over {} gradient bucket(s), {} of {} rows per epoch",
-                 rank, world_size, sync->bucket_count(), sampler.num_samples(), data.train.rows());
+    if (ps) {
+      if (chief) {
+        {
+          // The master starts from the (fresh or resumed) module weights.
+          torch::NoGradGuard no_grad;
+          for (size_t index = 0; index < master.size(); ++index)
+            master[index].copy_(parameters[index]);
+        }
+        // Runs on the server's thread: the master's gradients are the
+        // flat ones, then the step's learning rate, clipping and one
+        // optimizer step, as each ddp rank does after its all-reduce.
+        dist::ApplyUpdate apply = [&master, &optimizer, &schedule, &settings](
+                                      const torch::Tensor& gradient, int64_t step) {
+          return models::CatchTorchStatus("applying an update on the parameter server", [&] {
+            torch::NoGradGuard no_grad;
+            int64_t offset = 0;
+            for (torch::Tensor& parameter : master) {
+              auto part = gradient.narrow(0, offset, parameter.numel()).view(parameter.sizes());
+              torch::Tensor& grad = parameter.mutable_grad();
+              if (grad.defined()) {
+                grad.copy_(part);
+              } else {
+                grad = part.clone();
+              }
+              offset += parameter.numel();
+            }
+            schedule.Apply(*optimizer, step);
+            if (settings.clip_grad_norm > 0) {
+              torch::nn::utils::clip_grad_norm_(master, settings.clip_grad_norm);
+            }
+            optimizer->step();
+          });
+        };
+        MLFORGE_ASSIGN_OR_RETURN(
+            server, dist::ParameterServer::Start(*group, master,
+                                                 {.mode = strategy.ps_mode,
+                                                  .max_staleness = strategy.max_staleness,
+                                                  .start_step = progress.global_step},
+                                                 std::move(apply)));
+      }
+      MLFORGE_ASSIGN_OR_RETURN(
+          ps_client, dist::ParameterClient::Connect(*group, parameters, strategy.ps_mode));
+      spdlog::info("rank {} of {}: {} (server on rank 0), {} of {} rows per epoch", rank,
+                   world_size, dist::DescribeStrategy(strategy), sampler.num_samples(),
+                   data.train.rows());
+    } else {
+      dist::GradientSyncOptions sync_options;
+      if (options.bucket_bytes > 0) sync_options.bucket_bytes = options.bucket_bytes;
+      MLFORGE_ASSIGN_OR_RETURN(sync, dist::GradientSync::Create(*group, parameters, sync_options));
+      spdlog::info(
+          "rank {} of {}: data-parallel over {} gradient bucket(s), {} of {} rows per epoch", rank,
+          world_size, sync->bucket_count(), sampler.num_samples(), data.train.rows());
+    }
   }
   auto save_checkpoint = [&]() -> core::Status {
     if (!chief) return core::Status::Ok();
     return SaveCheckpoint(checkpoint_path, module, *optimizer, progress);
+  };
+  // ps: the barrier of every rank at `step`; afterwards the module holds the
+  // server's weights, and on rank 0 the server applies nothing until
+  // release_server(), so the optimizer (the server's) can be saved with them.
+  auto synchronize = [&](int64_t step) -> core::Status {
+    MLFORGE_RETURN_IF_ERROR(ps_client->Synchronize(step).WithContext(
+        fmt::format("parameter-server barrier at step {}", step)));
+    fresh_at = step;
+    if (server != nullptr) MLFORGE_RETURN_IF_ERROR(server->AwaitHold());
+    return core::Status::Ok();
+  };
+  auto release_server = [&]() {
+    if (server != nullptr) server->Release();
   };
 
   ProgressReporter reporter(options.interactive && chief, settings.epochs, batches_per_epoch);
@@ -413,25 +494,37 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       auto x = data.train_x.index_select(0, batch_indices);
       auto y = data.train_y.index_select(0, batch_indices);
 
-      schedule.Apply(*optimizer, progress.global_step);
+      if (!ps) schedule.Apply(*optimizer, progress.global_step);
       // Dropping the gradients (PyTorch's set_to_none) lets backward write
       // fresh ones instead of zero-filling and accumulating into the old.
       for (auto& parameter : parameters) parameter.mutable_grad() = torch::Tensor();
-      if (group != nullptr) {
-        group->MarkStep(progress.global_step);
-        sync->StartStep();
+      if (group != nullptr) group->MarkStep(progress.global_step);
+      if (sync != nullptr) sync->StartStep();
+      if (ps && progress.global_step != fresh_at &&
+          (fresh_at < 0 || progress.global_step % strategy.sync_every == 0)) {
+        MLFORGE_RETURN_IF_ERROR(
+            ps_client->Pull(progress.global_step)
+                .WithContext(fmt::format("pulling weights at step {}", progress.global_step)));
+        fresh_at = progress.global_step;
       }
       auto output = module.forward({x}).toTensor();
       auto loss = Loss(built.task, output, y);
       loss.backward();
-      if (group != nullptr) {
-        MLFORGE_RETURN_IF_ERROR(sync->FinishStep().WithContext(
-            fmt::format("synchronising gradients at step {}", progress.global_step)));
+      if (ps) {
+        // The server clips and steps; this rank only sends its gradient.
+        MLFORGE_RETURN_IF_ERROR(
+            ps_client->Push(progress.global_step)
+                .WithContext(fmt::format("pushing gradients at step {}", progress.global_step)));
+      } else {
+        if (sync != nullptr) {
+          MLFORGE_RETURN_IF_ERROR(sync->FinishStep().WithContext(
+              fmt::format("synchronising gradients at step {}", progress.global_step)));
+        }
+        if (settings.clip_grad_norm > 0) {
+          torch::nn::utils::clip_grad_norm_(parameters, settings.clip_grad_norm);
+        }
+        optimizer->step();
       }
-      if (settings.clip_grad_norm > 0) {
-        torch::nn::utils::clip_grad_norm_(parameters, settings.clip_grad_norm);
-      }
-      optimizer->step();
 
       double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value)) {
@@ -460,7 +553,9 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       reporter.Update(batch + 1, count, loss_value);
       if (options.stop_requested != nullptr && options.stop_requested->load()) {
         reporter.FinishEpoch();
-        MLFORGE_RETURN_IF_ERROR(save_checkpoint());
+        // Under ps the ranks stop at different steps, so no checkpoint
+        // would match them all; the last barrier's stays.
+        if (!ps) MLFORGE_RETURN_IF_ERROR(save_checkpoint());
         MLFORGE_RETURN_IF_ERROR(sink.Flush());
         return core::UnavailableError(
             fmt::format("training stopped at step {}; continue it with: mlforge train --resume {}",
@@ -469,10 +564,15 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       if (settings.checkpoint_every_steps > 0 &&
           progress.global_step % settings.checkpoint_every_steps == 0 &&
           progress.batch_in_epoch < batches_per_epoch) {
+        if (ps) MLFORGE_RETURN_IF_ERROR(synchronize(progress.global_step));
         MLFORGE_RETURN_IF_ERROR(save_checkpoint());
+        if (ps) release_server();
       }
     }
     reporter.FinishEpoch();
+    // Every rank evaluates the server's weights after all of the epoch's
+    // updates; the server stays held until rank 0's checkpoint below.
+    if (ps) MLFORGE_RETURN_IF_ERROR(synchronize(progress.global_step));
     double epoch_seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
     train_seconds += epoch_seconds;
     trained_samples += epoch_samples;
@@ -524,6 +624,19 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
     progress.batch_in_epoch = 0;
     progress.best_val_accuracy = std::max(progress.best_val_accuracy, evaluation.accuracy);
     MLFORGE_RETURN_IF_ERROR(save_checkpoint());
+    if (ps) release_server();
+  }
+  if (ps) {
+    MLFORGE_RETURN_IF_ERROR(ps_client->Close());
+    if (server != nullptr) {
+      MLFORGE_RETURN_IF_ERROR(server->Finish().WithContext("the parameter server"));
+      const dist::ParameterServerStats stats = server->stats();
+      sink.LogMetric("ps_updates", static_cast<double>(stats.updates), progress.global_step);
+      sink.LogMetric("ps_max_staleness", static_cast<double>(stats.max_staleness_seen),
+                     progress.global_step);
+      spdlog::info("parameter server: {} update(s), staleness at most {} update(s)", stats.updates,
+                   stats.max_staleness_seen);
+    }
   }
   if (progress.epoch_seen == 0 && settings.epochs > 0 && trained_samples == 0) {
     // Resumed after the last epoch finished: report the final weights.

@@ -19,6 +19,7 @@
 
 #include "core/config.h"
 #include "core/status.h"
+#include "dist/strategy.h"
 #include "train/metrics_sink.h"
 
 namespace mlforge::dist {
@@ -48,7 +49,7 @@ struct RunOptions {
   // current step and Train returns Unavailable; --resume continues it.
   // Borrowed; must outlive the call.
   const std::atomic<bool>* stop_requested = nullptr;
-  // Data-parallel training (strategy ddp) over this group when it has more
+  // Distributed training (`strategy` below) over this group when it has more
   // than one rank; borrowed, must outlive the call. Every rank calls Train
   // with the same config. Rank 0 broadcasts the initial (or resumed) state,
   // each rank trains on its shard of every epoch with the gradients averaged
@@ -63,6 +64,13 @@ struct RunOptions {
   int blas_threads = 0;
   // Gradient bucket size for the group, in bytes; 0 means the default (1 MiB).
   int64_t bucket_bytes = 0;
+  // How the group trains (dist.* keys): ddp, or a parameter server in rank 0
+  // (see dist/parameter_server.h). With ps, rank 0's server holds the weights
+  // and the optimizer; each epoch end and checkpoint is a barrier after which
+  // every rank has the server's weights, and rank 0 writes the checkpoint
+  // from them. A stop request under ps writes no checkpoint (the ranks are
+  // at different steps); --resume continues from the last one.
+  dist::StrategyOptions strategy;
 };
 
 struct TrainResult {

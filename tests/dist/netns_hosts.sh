@@ -10,6 +10,8 @@
 # Needs root and iproute2; without them it says so and is skipped (77).
 set -euo pipefail
 mlforge=$1 data=$2 out=$3
+# Optional: more --set flags for every worker, e.g. "--set dist.strategy=ps".
+read -r -a extra <<< "${4:-}"
 config="$(dirname "$0")/../../examples/mnist/train.yaml"
 rm -rf "$out" && mkdir -p "$out"
 export MLFORGE_HOME="$out/home"
@@ -63,7 +65,7 @@ worker() {
     LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 GROUP_RANK="$rank" PET_NNODES=2 OMP_NUM_THREADS=1 \
     "$mlforge" train "$config" --data-dir "$data" --no-progress --threads 1 \
     --tracking-uri "sqlite:///$out/$case.db" --run-dir "$out/$case-run" \
-    --set data.limit_test=1000 --set schedule.warmup_steps=10 "$@" \
+    --set data.limit_test=1000 --set schedule.warmup_steps=10 "${extra[@]}" "$@" \
     > "$out/$case-rank$rank.log" 2>&1
 }
 
