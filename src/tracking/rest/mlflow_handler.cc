@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "tracking/rest/fast_log_batch.h"
 #include "tracking/validation.h"
 
 namespace mlforge::tracking::rest {
@@ -243,6 +244,17 @@ net::HttpResponse MlflowRestHandler::Serve(const net::HttpRequest& request, Rout
         std::to_string(options_.max_request_bytes) + " bytes; split the batch into smaller ones"));
     too_large.status = 413;
     return too_large;
+  }
+  // The hot path of every training client, read without a JSON tree when
+  // the body has the usual shape (fast_log_batch.h); anything else goes the
+  // general way below.
+  if (route == &MlflowRestHandler::LogBatch && request.method == "POST" &&
+      RequestFields::CheckJsonContentType(request.Header("Content-Type")).ok()) {
+    if (std::optional<FastLogBatch> batch = ReadFastLogBatch(request.body)) {
+      core::Status logged = store_.LogBatch(batch->run_id, batch->metrics, {}, {});
+      if (!logged.ok()) return MlflowErrorResponse(logged);
+      return MlflowJsonResponse(Empty());
+    }
   }
   // A DELETE may come without a body (MLflow's client sends none to
   // logged-models/<id>/tags/<key>); it then carries only its path.

@@ -162,6 +162,10 @@ core::Result<RequestFields> RequestFields::FromJsonBody(std::optional<std::strin
   return RequestFields(std::move(parsed), "");
 }
 
+core::Status RequestFields::CheckJsonContentType(const std::optional<std::string>& content_type) {
+  return CheckContentType(content_type);
+}
+
 RequestFields RequestFields::FromQuery(const net::QueryParams& query) {
   Json object = Json::object();
   for (const auto& [name, value] : query) {

@@ -55,6 +55,9 @@ class RequestFields {
   // request's Content-Type header, nullopt when it sent none.
   static core::Result<RequestFields> FromJsonBody(std::optional<std::string> content_type,
                                                   std::string_view body);
+  // FromJsonBody's check of the Content-Type alone: OK for application/json
+  // (with any parameters), else its INVALID_PARAMETER_VALUE error.
+  static core::Status CheckJsonContentType(const std::optional<std::string>& content_type);
   // Reads a GET query string.
   static RequestFields FromQuery(const net::QueryParams& query);
   // Fields of a nested object; `path` prefixes field names in messages

@@ -4,6 +4,7 @@ target_sources(mlforge_tracking PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mlflow_json.cc
   ${CMAKE_CURRENT_LIST_DIR}/json_fields.cc
   ${CMAKE_CURRENT_LIST_DIR}/request_fields.cc
+  ${CMAKE_CURRENT_LIST_DIR}/fast_log_batch.cc
   ${CMAKE_CURRENT_LIST_DIR}/mlflow_handler.cc
   ${CMAKE_CURRENT_LIST_DIR}/rest_transport.cc
   ${CMAKE_CURRENT_LIST_DIR}/rest_store.cc
@@ -13,6 +14,7 @@ target_sources(mlforge_tracking PRIVATE
 mlforge_test(mlforge_tracking_rest_test
   ${CMAKE_CURRENT_LIST_DIR}/mlflow_json_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/request_fields_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/fast_log_batch_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/mlflow_handler_test.cc
   # The Store conformance suite, run here on the REST client store (which
   # registers itself as a backend in rest_store_test.cc).
