@@ -10,9 +10,66 @@ ConnectionPool::ConnectionPool(std::string path, ConnectionOptions options, int 
       options_(options),
       max_idle_readers_(max_idle_readers),
       in_memory_(path_ == kInMemory),
-      writer_(std::move(writer)) {}
+      writer_(std::move(writer)) {
+  if (in_memory_) return;  // no WAL
+  writer_->OnWalCommit([this](int wal_frames) { AfterCommit(wal_frames); });
+  checkpointer_ = std::thread([this] { CheckpointLoop(); });
+}
 
-ConnectionPool::~ConnectionPool() = default;
+ConnectionPool::~ConnectionPool() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+      checkpoint_stopping_ = true;
+    }
+    checkpoint_wake_.notify_one();
+    checkpointer_.join();
+  }
+  // Closing the last connection checkpoints what is left.
+}
+
+void ConnectionPool::AfterCommit(int wal_frames) {
+  if (wal_frames < kCheckpointFrames) return;
+  if (wal_frames >= 4 * kCheckpointFrames) {
+    // The background thread is behind (or readers hold old snapshots):
+    // bound the WAL here, as SQLite's own checkpoint would.
+    bool complete = false;
+    (void)writer_->CheckpointPassive(&complete);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(checkpoint_mutex_);
+    checkpoint_due_ = true;
+  }
+  checkpoint_wake_.notify_one();
+}
+
+void ConnectionPool::CheckpointLoop() {
+  std::unique_ptr<Connection> connection;
+  std::unique_lock<std::mutex> lock(checkpoint_mutex_);
+  while (true) {
+    checkpoint_wake_.wait(lock, [this] { return checkpoint_due_ || checkpoint_stopping_; });
+    if (checkpoint_stopping_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    CheckpointOnce(&connection);
+    lock.lock();
+  }
+}
+
+void ConnectionPool::CheckpointOnce(std::unique_ptr<Connection>* connection) {
+  if (*connection == nullptr) {
+    auto opened = Connection::Open(path_, options_);
+    if (!opened.ok()) return;  // the writer's fallback still bounds the WAL
+    *connection = std::move(opened).value();
+  }
+  // Most frames, while the writer keeps committing...
+  bool complete = false;
+  if (!(*connection)->CheckpointPassive(&complete).ok() || complete) return;
+  // ...then the rest, with the writer held off for that short while.
+  std::lock_guard<std::mutex> writer_lock(writer_mutex_);
+  (void)(*connection)->CheckpointPassive(&complete);
+}
 
 core::Status ConnectionPool::Write(const std::function<core::Status(sql::Connection&)>& body) {
   std::lock_guard<std::mutex> lock(writer_mutex_);

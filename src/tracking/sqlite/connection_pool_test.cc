@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -151,6 +153,47 @@ TEST(ConnectionPoolTest, InMemoryDatabaseReadsOnTheWriter) {
   auto value = ReadCounter(*pool);
   ASSERT_TRUE(value.ok()) << value.status().ToString();
   EXPECT_EQ(*value, 31);
+}
+
+// Past kCheckpointFrames the WAL is copied back into the database file by
+// the background thread while the pool is still open and writing.
+TEST(ConnectionPoolTest, CheckpointsInTheBackgroundOnceTheWalIsLong) {
+  ScopedTempDir dir;
+  const std::string path = (dir.path() / "wal.db").string();
+  auto pool = MakePool(path);
+  ASSERT_NE(pool, nullptr);
+  ASSERT_TRUE(pool->Write([](sql::Connection& connection) {
+                    return connection.Exec("CREATE TABLE blobs (data BLOB NOT NULL)");
+                  }).ok());
+  // 40 commits of 256 pages each: past the mark of 8,000 frames.
+  const int commits = ConnectionPool::kCheckpointFrames / 256 + 9;
+  for (int commit = 0; commit < commits; ++commit) {
+    ASSERT_TRUE(pool->Write([](sql::Connection& connection) -> core::Status {
+                      MLFORGE_ASSIGN_OR_RETURN(
+                          Statement insert,
+                          connection.Prepare("INSERT INTO blobs (data) VALUES (zeroblob(1048576))"));
+                      return insert.Run();
+                    }).ok());
+  }
+  // The data reaches the database file itself, not only the WAL.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  uintmax_t size = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    size = std::filesystem::file_size(path);
+    if (size >= uintmax_t{8000} * 4096) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(size, uintmax_t{8000} * 4096) << "no checkpoint copied the WAL back";
+  // And everything reads back.
+  int64_t rows = -1;
+  ASSERT_TRUE(pool->Read([&rows](sql::Connection& connection) -> core::Status {
+                    MLFORGE_ASSIGN_OR_RETURN(Statement count,
+                                             connection.Prepare("SELECT COUNT(*) FROM blobs"));
+                    MLFORGE_ASSIGN_OR_RETURN(bool row, count.Step());
+                    if (row) rows = count.ColumnInt(0);
+                    return core::Status::Ok();
+                  }).ok());
+  EXPECT_EQ(rows, commits);
 }
 
 }  // namespace

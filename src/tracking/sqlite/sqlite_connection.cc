@@ -242,6 +242,28 @@ core::Result<Statement> Connection::Prepare(std::string_view sql) {
 
 int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
 
+void Connection::OnWalCommit(std::function<void(int frames)> hook) {
+  wal_hook_ = std::move(hook);
+  sqlite3_wal_hook(db_, wal_hook_ ? &Connection::WalHook : nullptr, this);
+}
+
+int Connection::WalHook(void* self, sqlite3*, const char*, int frames) {
+  static_cast<Connection*>(self)->wal_hook_(frames);
+  return SQLITE_OK;
+}
+
+core::Status Connection::CheckpointPassive(bool* complete) {
+  int wal_frames = 0;
+  int copied = 0;
+  int code =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
+  if (code != SQLITE_OK && code != SQLITE_BUSY) {
+    return ErrorFromCode(db_, code, "checkpointing the WAL");
+  }
+  *complete = code == SQLITE_OK && copied == wal_frames;
+  return core::Status::Ok();
+}
+
 // ---- Transaction ----------------------------------------------------------
 
 core::Result<std::unique_ptr<Transaction>> Transaction::Begin(Connection& connection, Kind kind) {

@@ -8,6 +8,7 @@
 // out under its own locks); it is not thread-safe itself.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -62,8 +63,18 @@ class Connection final : public sql::Connection {
   // Rows changed by the last INSERT/UPDATE/DELETE.
   int64_t Changes() const override;
 
+  // Calls `hook` with the WAL's length in frames after every commit on this
+  // connection, instead of SQLite's automatic checkpoint (which this turns
+  // off): the caller then decides when and where to checkpoint.
+  void OnWalCommit(std::function<void(int frames)> hook);
+  // Copies what it can of the WAL back into the database without waiting
+  // for anyone (SQLITE_CHECKPOINT_PASSIVE). Sets *complete when every
+  // frame was copied (the next write then starts the WAL over).
+  core::Status CheckpointPassive(bool* complete);
+
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
+  static int WalHook(void* self, sqlite3* db, const char* name, int frames);
 
   // Caching stops at this many statements (dynamic search SQL is then
   // prepared per call), so odd query shapes cannot grow memory without bound.
@@ -71,6 +82,7 @@ class Connection final : public sql::Connection {
 
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::function<void(int)> wal_hook_;
 };
 
 // BEGIN IMMEDIATE (a write transaction) or BEGIN (a read snapshot) now;
