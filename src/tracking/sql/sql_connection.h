@@ -141,6 +141,14 @@ class ConnectionPool {
   // Runs `body` inside one write transaction, committing when it returns OK
   // and rolling back otherwise.
   virtual core::Status Write(const std::function<core::Status(Connection&)>& body) = 0;
+  // Write() for a body that itself checks, inside the transaction, that the
+  // parent row of everything it inserts exists (metrics after
+  // RequireActiveRun; writes are serialised, so the parent cannot vanish
+  // before the commit). The pool may then skip the database's own per-row
+  // foreign-key lookups. By default it is Write().
+  virtual core::Status WriteCheckedChildren(const std::function<core::Status(Connection&)>& body) {
+    return Write(body);
+  }
   // Runs `body` inside one read snapshot; it sees only committed data.
   virtual core::Status Read(const std::function<core::Status(Connection&)>& body) = 0;
 };

@@ -562,6 +562,10 @@ core::Status SqlStore::Write(const std::function<core::Status(Connection&)>& bod
   return pool_->Write(body);
 }
 
+core::Status SqlStore::WriteCheckedChildren(const std::function<core::Status(Connection&)>& body) {
+  return pool_->WriteCheckedChildren(body);
+}
+
 core::Status SqlStore::Read(const std::function<core::Status(Connection&)>& body) {
   return pool_->Read(body);
 }
@@ -913,7 +917,7 @@ core::Status SqlStore::RestoreRun(std::string_view run_id) {
 
 core::Status SqlStore::LogMetric(std::string_view run_id, const Metric& metric) {
   MLFORGE_RETURN_IF_ERROR(ValidateMetric(metric));
-  return Write([&](Connection& connection) -> core::Status {
+  return WriteCheckedChildren([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireActiveRun(connection, run_id).status());
     return InsertMetrics(connection, run_id, {metric});
   });
@@ -921,7 +925,7 @@ core::Status SqlStore::LogMetric(std::string_view run_id, const Metric& metric) 
 
 core::Status SqlStore::LogParam(std::string_view run_id, const Param& param) {
   MLFORGE_RETURN_IF_ERROR(ValidateParam(param));
-  return Write([&](Connection& connection) -> core::Status {
+  return WriteCheckedChildren([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireActiveRun(connection, run_id).status());
     return InsertParams(connection, run_id, {param});
   });
@@ -929,7 +933,7 @@ core::Status SqlStore::LogParam(std::string_view run_id, const Param& param) {
 
 core::Status SqlStore::SetTag(std::string_view run_id, const RunTag& tag) {
   MLFORGE_RETURN_IF_ERROR(ValidateRunTag(tag));
-  return Write([&](Connection& connection) -> core::Status {
+  return WriteCheckedChildren([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireActiveRun(connection, run_id).status());
     return UpsertTags(connection, run_id, {tag});
   });
@@ -954,7 +958,9 @@ core::Status SqlStore::LogBatch(std::string_view run_id, const std::vector<Metri
                                 const std::vector<Param>& params, const std::vector<RunTag>& tags) {
   MLFORGE_RETURN_IF_ERROR(ValidateRunId(run_id));
   MLFORGE_RETURN_IF_ERROR(ValidateBatch(metrics, params, tags));
-  return Write([&](Connection& connection) -> core::Status {
+  // RequireActiveRun checks the run (and InsertMetrics each logged model)
+  // inside the transaction, so the rows' foreign keys need no lookups.
+  return WriteCheckedChildren([&](Connection& connection) -> core::Status {
     MLFORGE_RETURN_IF_ERROR(RequireActiveRun(connection, run_id).status());
     MLFORGE_RETURN_IF_ERROR(InsertParams(connection, run_id, params));
     MLFORGE_RETURN_IF_ERROR(InsertMetrics(connection, run_id, metrics));

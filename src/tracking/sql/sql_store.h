@@ -103,6 +103,9 @@ class SqlStore final : public Store {
   // Runs `body` inside one write transaction, committing when it returns
   // OK and rolling back otherwise (sql::ConnectionPool::Write).
   core::Status Write(const std::function<core::Status(sql::Connection&)>& body);
+  // Write() for bodies that check their parent rows themselves
+  // (sql::ConnectionPool::WriteCheckedChildren).
+  core::Status WriteCheckedChildren(const std::function<core::Status(sql::Connection&)>& body);
   // Runs `body` inside one read snapshot (sql::ConnectionPool::Read).
   core::Status Read(const std::function<core::Status(sql::Connection&)>& body);
 

@@ -79,6 +79,22 @@ core::Status ConnectionPool::Write(const std::function<core::Status(sql::Connect
   return transaction->Commit();
 }
 
+core::Status ConnectionPool::WriteCheckedChildren(
+    const std::function<core::Status(sql::Connection&)>& body) {
+  if (in_memory_) return Write(body);
+  std::lock_guard<std::mutex> lock(writer_mutex_);
+  if (logging_writer_ == nullptr) {
+    ConnectionOptions options = options_;
+    options.foreign_keys = false;
+    MLFORGE_ASSIGN_OR_RETURN(logging_writer_, Connection::Open(path_, options));
+    logging_writer_->OnWalCommit([this](int wal_frames) { AfterCommit(wal_frames); });
+  }
+  MLFORGE_ASSIGN_OR_RETURN(auto transaction,
+                           Transaction::Begin(*logging_writer_, Transaction::Kind::kWrite));
+  MLFORGE_RETURN_IF_ERROR(body(*logging_writer_));
+  return transaction->Commit();
+}
+
 core::Status ConnectionPool::Read(const std::function<core::Status(sql::Connection&)>& body) {
   auto run_in_snapshot = [&body](Connection& connection) -> core::Status {
     MLFORGE_ASSIGN_OR_RETURN(auto transaction,

@@ -196,5 +196,41 @@ TEST(ConnectionPoolTest, CheckpointsInTheBackgroundOnceTheWalIsLong) {
   EXPECT_EQ(rows, commits);
 }
 
+// WriteCheckedChildren runs on the logging writer, which trusts its bodies
+// to have checked the parent rows; Write() keeps the database's checks, and
+// both see each other's rows.
+TEST(ConnectionPoolTest, CheckedChildrenSkipForeignKeyLookupsAndWriteKeepsThem) {
+  ScopedTempDir dir;
+  auto pool = MakePool((dir.path() / "fk.db").string());
+  ASSERT_NE(pool, nullptr);
+  auto exec = [](std::string sql) {
+    return [sql](sql::Connection& connection) { return connection.Exec(sql); };
+  };
+  ASSERT_TRUE(pool->Write(exec("CREATE TABLE parent (id TEXT PRIMARY KEY);"
+                               "CREATE TABLE child (parent_id TEXT NOT NULL REFERENCES parent(id));"
+                               "INSERT INTO parent (id) VALUES ('p');"))
+                  .ok());
+  const auto orphan = exec("INSERT INTO child (parent_id) VALUES ('none')");
+  EXPECT_FALSE(pool->Write(orphan).ok()) << "Write() must check foreign keys";
+  EXPECT_TRUE(pool->WriteCheckedChildren(exec("INSERT INTO child (parent_id) VALUES ('p')")).ok());
+  EXPECT_TRUE(pool->WriteCheckedChildren(orphan).ok()) << "no lookup: the body checked";
+  EXPECT_FALSE(pool->Write(orphan).ok()) << "Write() still checks";
+  // A failing body rolls back on the logging writer too.
+  EXPECT_FALSE(pool->WriteCheckedChildren([](sql::Connection& connection) -> core::Status {
+                     MLFORGE_RETURN_IF_ERROR(
+                         connection.Exec("INSERT INTO child (parent_id) VALUES ('p')"));
+                     return core::InvalidArgumentError("changed my mind");
+                   }).ok());
+  int64_t children = -1;
+  ASSERT_TRUE(pool->Read([&children](sql::Connection& connection) -> core::Status {
+                    MLFORGE_ASSIGN_OR_RETURN(Statement count,
+                                             connection.Prepare("SELECT COUNT(*) FROM child"));
+                    MLFORGE_ASSIGN_OR_RETURN(bool row, count.Step());
+                    if (row) children = count.ColumnInt(0);
+                    return core::Status::Ok();
+                  }).ok());
+  EXPECT_EQ(children, 2);
+}
+
 }  // namespace
 }  // namespace mlforge::tracking::sqlite_internal

@@ -184,7 +184,8 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   std::unique_ptr<Connection> connection(new Connection(db));
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
-  std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA synchronous = ";
+  std::string pragmas = options.foreign_keys ? "PRAGMA foreign_keys = ON;" : "PRAGMA foreign_keys = OFF;";
+  pragmas += " PRAGMA synchronous = ";
   pragmas += options.synchronous_full ? "FULL;" : "NORMAL;";
   if (path != ":memory:") {
     // WAL, a 64 MiB page cache per connection instead of SQLite's 2 MiB

@@ -35,6 +35,9 @@ struct ConnectionOptions {
   bool synchronous_full = false;
   // PRAGMA busy_timeout, in milliseconds.
   int busy_timeout_ms = 5000;
+  // PRAGMA foreign_keys. Off only for a connection whose every write checks
+  // its parent rows itself (ConnectionPool's logging writer).
+  bool foreign_keys = true;
 };
 
 class Connection final : public sql::Connection {
