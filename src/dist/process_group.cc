@@ -27,11 +27,8 @@ bool IsLoopback(const std::string& address) {
   return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
 }
 
-// The local address this host would use to reach the master: the source
-// address of a UDP socket "connected" to it (nothing is sent). On a host with
-// several interfaces this picks the one that routes to the group, where
-// Gloo's own default (the address the host name resolves to) may be a
-// loopback or unrelated address. Empty when it cannot tell.
+}  // namespace
+
 std::string LocalAddressTowards(const std::string& master_addr, int master_port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_DGRAM;
@@ -58,6 +55,8 @@ std::string LocalAddressTowards(const std::string& master_addr, int master_port)
   freeaddrinfo(found);
   return local;
 }
+
+namespace {
 
 std::string StepKey(int rank) { return "mlforge/step/" + std::to_string(rank); }
 
