@@ -48,8 +48,8 @@ std::vector<std::string> CommandLine() {
 
 // The flags of the launcher and agent, which the workers do not get.
 constexpr const char* kLauncherFlags[] = {
-    "--nproc",       "--max-restarts",   "--nnodes",      "--nproc-per-node",   "--rdzv-endpoint",
-    "--rdzv-id",     "--rdzv-last-call", "--rdzv-timeout", "--heartbeat-timeout"};
+    "--nproc",   "--max-restarts",   "--nnodes",       "--nproc-per-node",   "--rdzv-endpoint",
+    "--rdzv-id", "--rdzv-last-call", "--rdzv-timeout", "--heartbeat-timeout"};
 
 // The workers' command: this one without the launcher's own flags, with
 // argv[0] the binary's real path and a --run-dir all of them share.
@@ -137,12 +137,15 @@ void AddTrainCommand(CLI::App& app) {
   train->add_option("--rdzv-endpoint", flags->rdzv_endpoint,
                     "With --nnodes: HOST:PORT of the rendezvous store; the first agent on that "
                     "host hosts it");
-  train->add_option("--rdzv-id", flags->rdzv_id,
-                    "With --nnodes: the job's name at the endpoint (default: the run folder's name)");
-  train->add_option("--rdzv-last-call", flags->rdzv_last_call_s,
-                    "With --nnodes: seconds a round waits for more nodes once MIN joined (default 3)");
-  train->add_option("--rdzv-timeout", flags->rdzv_timeout_s,
-                    "With --nnodes: seconds a round waits for MIN nodes before failing (default 300)");
+  train->add_option(
+      "--rdzv-id", flags->rdzv_id,
+      "With --nnodes: the job's name at the endpoint (default: the run folder's name)");
+  train->add_option(
+      "--rdzv-last-call", flags->rdzv_last_call_s,
+      "With --nnodes: seconds a round waits for more nodes once MIN joined (default 3)");
+  train->add_option(
+      "--rdzv-timeout", flags->rdzv_timeout_s,
+      "With --nnodes: seconds a round waits for MIN nodes before failing (default 300)");
   train->add_option("--heartbeat-timeout", flags->heartbeat_timeout_s,
                     "With --nnodes: seconds without an agent's heartbeat before its node counts as "
                     "lost (default 15)");
@@ -179,14 +182,14 @@ void AddTrainCommand(CLI::App& app) {
       // across hosts), named by --run-dir or by the job's id.
       const bool has_run_dir = !flags->run_dir.empty() || !flags->resume.empty();
       if (!has_run_dir && flags->rdzv_id.empty()) {
-        throw CLI::RuntimeError(Fail(
-            "give --run-dir (a folder every node shares) or --rdzv-id (then the run folder is "
-            "$MLFORGE_HOME/runs/elastic-<id>)"));
+        throw CLI::RuntimeError(
+            Fail("give --run-dir (a folder every node shares) or --rdzv-id (then the run folder is "
+                 "$MLFORGE_HOME/runs/elastic-<id>)"));
       }
       const std::string run_path = !flags->resume.empty() ? flags->resume : flags->run_dir;
-      const std::filesystem::path run_dir =
-          has_run_dir ? std::filesystem::path(run_path)
-                      : Home() / "runs" / ("elastic-" + flags->rdzv_id);
+      const std::filesystem::path run_dir = has_run_dir
+                                                ? std::filesystem::path(run_path)
+                                                : Home() / "runs" / ("elastic-" + flags->rdzv_id);
       dist::ElasticOptions agent;
       agent.argv = WorkerCommand(run_dir, has_run_dir);
       agent.min_nodes = range->first;
@@ -194,9 +197,10 @@ void AddTrainCommand(CLI::App& app) {
       agent.nproc_per_node = flags->nproc_per_node;
       agent.endpoint_host = endpoint->first;
       agent.endpoint_port = endpoint->second;
-      agent.rdzv_id = !flags->rdzv_id.empty()
-                          ? flags->rdzv_id
-                          : std::filesystem::absolute(run_dir).lexically_normal().filename().string();
+      agent.rdzv_id =
+          !flags->rdzv_id.empty()
+              ? flags->rdzv_id
+              : std::filesystem::absolute(run_dir).lexically_normal().filename().string();
       agent.max_restarts = flags->max_restarts;
       agent.threads_per_worker = flags->threads > 0 ? flags->threads : 1;
       agent.last_call_ms = static_cast<int>(flags->rdzv_last_call_s * 1000);

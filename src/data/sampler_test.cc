@@ -173,7 +173,6 @@ TEST(SamplerDeathTest, ConstructorAbortsOnBadRank) {
   EXPECT_DEATH(ShardedSampler(10, 5, 2, 0), "rank must be in 0..1");
 }
 
-
 // What `world` ranks trained of `epoch` after `batches` batches of
 // `batch_size`, and the prefix length a checkpoint records for it.
 struct Trained {

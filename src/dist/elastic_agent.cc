@@ -145,7 +145,7 @@ class Agent {
         server.port = static_cast<uint16_t>(options_.endpoint_port);
         server.isServer = true;
         server.waitWorkers = false;
-        server.timeout = std::chrono::milliseconds(options_.join_timeout_ms);
+        server.timeout = StoreTimeout();
         store_ = c10::make_intrusive<c10d::TCPStore>(endpoint_address, server);
         is_store_host_ = true;
         spdlog::info("agent {}: hosting the rendezvous store at {}", options_.node_name, endpoint_);
@@ -160,12 +160,12 @@ class Agent {
       client.port = static_cast<uint16_t>(options_.endpoint_port);
       client.isServer = false;
       client.waitWorkers = false;
-      client.timeout = std::chrono::milliseconds(options_.join_timeout_ms);
+      client.timeout = StoreTimeout();
       store_ = c10::make_intrusive<c10d::TCPStore>(endpoint_address, client);
     } catch (const std::exception& error) {
       return core::UnavailableError("node " + options_.node_name +
                                     " cannot reach the rendezvous store at " + endpoint_ +
-                                    " within " + std::to_string(options_.join_timeout_ms / 1000) +
+                                    " within " + std::to_string(StoreTimeout().count() / 1000) +
                                     " s: " + models::FirstLine(error.what()) +
                                     " (is the agent on the endpoint's host running?)");
     }
@@ -227,8 +227,9 @@ class Agent {
           outcome.exit_code = result.exit_code;
           outcome.restarts -= 1;
           const std::string why = "round " + std::to_string(round) + " failed (" + result.reason +
-                                  ") after " + std::to_string(outcome.restarts) + " restart(s) of " +
-                                  std::to_string(options_.max_restarts) + " allowed";
+                                  ") after " + std::to_string(outcome.restarts) +
+                                  " restart(s) of " + std::to_string(options_.max_restarts) +
+                                  " allowed";
           if (!Has(JobKey("aborted"))) Set(JobKey("aborted"), why);
           spdlog::error("agent {}: giving up: {}", options_.node_name, why);
           outcome.message = why;
@@ -262,8 +263,8 @@ class Agent {
         }
         if (joined >= options_.max_nodes || MillisSince(min_reached_at) >= options_.last_call_ms) {
           if (Add(RoundKey(round, "closer"), 1) == 1) {
-            const int64_t size = std::min<int64_t>(Add(RoundKey(round, "joined"), 0),
-                                                   options_.max_nodes);
+            const int64_t size =
+                std::min<int64_t>(Add(RoundKey(round, "joined"), 0), options_.max_nodes);
             Set(RoundKey(round, "size"), std::to_string(size));
           }
         }
@@ -312,8 +313,8 @@ class Agent {
                           options_.rdzv_id + "' at " + endpoint_ + ": " + std::to_string(joined) +
                           " of at least " + std::to_string(options_.min_nodes) +
                           " node(s) joined within " + std::to_string(waited_ms / 1000) + " s (" +
-                          JoinNames(names) + "); " +
-                          std::to_string(options_.min_nodes - joined) + " more needed";
+                          JoinNames(names) + "); " + std::to_string(options_.min_nodes - joined) +
+                          " more needed";
     if (!previous.empty()) {
       message += "; not back from the previous round: " + JoinNames(missing);
     }
@@ -453,8 +454,8 @@ class Agent {
                MillisSince(finish) < options_.heartbeat_timeout_ms) {
           std::this_thread::sleep_for(kPollInterval);
         }
-        spdlog::info("agent {}: round {} finished on {} node(s), world size {}",
-                     options_.node_name, round, size, world_size);
+        spdlog::info("agent {}: round {} finished on {} node(s), world size {}", options_.node_name,
+                     round, size, world_size);
         result.end = RoundEnd::kSuccess;
         return result;
       }
@@ -471,8 +472,7 @@ class Agent {
         if (beat != last) {
           last = beat;
           when = Clock::now();
-        } else if (Clock::now() - when >
-                   std::chrono::milliseconds(options_.heartbeat_timeout_ms)) {
+        } else if (Clock::now() - when > std::chrono::milliseconds(options_.heartbeat_timeout_ms)) {
           EndRound(round, RoundEnd::kFailure,
                    "node " + std::to_string(member) + " (" +
                        view.members[static_cast<size_t>(member)].name + ") sent no heartbeat for " +
@@ -493,6 +493,11 @@ class Agent {
   }
 
   bool IsStoreHost() const { return is_store_host_; }
+  // For connecting to the store and for its calls: the join timeout, but
+  // not shorter than half a minute.
+  std::chrono::milliseconds StoreTimeout() const {
+    return std::chrono::milliseconds(std::max(options_.join_timeout_ms, 30'000));
+  }
 
   const ElasticOptions& options_;
   const std::string prefix_;
@@ -550,9 +555,8 @@ core::Result<ElasticOutcome> RunElasticAgent(const ElasticOptions& given) {
   ElasticOptions options = given;
   if (options.argv.empty() || options.min_nodes < 1 || options.max_nodes < options.min_nodes ||
       options.nproc_per_node < 1 || options.max_restarts < 0 || options.threads_per_worker < 1 ||
-      options.last_call_ms < 0 || options.join_timeout_ms < 1 ||
-      options.heartbeat_timeout_ms < 1 || options.rdzv_id.empty() ||
-      options.rdzv_id.find('/') != std::string::npos) {
+      options.last_call_ms < 0 || options.join_timeout_ms < 1 || options.heartbeat_timeout_ms < 1 ||
+      options.rdzv_id.empty() || options.rdzv_id.find('/') != std::string::npos) {
     return core::InvalidArgumentError(
         "the elastic agent needs a command, 1 <= MIN <= MAX nodes, nproc-per-node >= 1, "
         "max-restarts >= 0, positive timeouts and an rdzv id without '/'");

@@ -81,7 +81,8 @@ struct ElasticOptions {
   // default 3000.
   int last_call_ms = 3000;
   // How long a round waits for MIN nodes before the agent fails, in ms;
-  // default 300000 (5 minutes).
+  // default 300000 (5 minutes). Connecting to the store may take as long
+  // (at least 30 s).
   int join_timeout_ms = 300'000;
   // A member whose heartbeat stays unchanged this long is taken as lost, in
   // ms; default 15000. Agents beat every 100 ms.
@@ -97,8 +98,8 @@ struct ElasticOptions {
 };
 
 struct ElasticOutcome {
-  int rounds = 0;    // rounds this agent ran workers in
-  int restarts = 0;  // rounds ended by a failure
+  int rounds = 0;      // rounds this agent ran workers in
+  int restarts = 0;    // rounds ended by a failure
   int world_size = 0;  // workers of the last round this agent ran
   // 0 when the job finished (every worker of the last round exited 0), else
   // the exit code of the failed worker that ended the job (128 + signal), or

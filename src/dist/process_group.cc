@@ -5,11 +5,10 @@
 #endif
 #include "dist/process_group.h"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netdb.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -45,9 +44,10 @@ std::string LocalAddressTowards(const std::string& master_addr, int master_port)
     if (connect(fd, entry->ai_addr, entry->ai_addrlen) == 0 &&
         getsockname(fd, reinterpret_cast<sockaddr*>(&own), &length) == 0) {
       char text[INET6_ADDRSTRLEN] = {};
-      const void* raw = own.ss_family == AF_INET
-                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&own)->sin_addr)
-                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&own)->sin6_addr);
+      const void* raw =
+          own.ss_family == AF_INET
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&own)->sin_addr)
+              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&own)->sin6_addr);
       if (inet_ntop(own.ss_family, raw, text, sizeof(text)) != nullptr) local = text;
     }
     close(fd);

@@ -34,7 +34,7 @@ echo "alone under --nnodes 2: $(grep -o 'rendezvous round.*needed' "$out/lonely.
 rm "$out/lonely.log"
 
 agent() {
-  "$mlforge" train "$config" --nnodes 1:2 --nproc-per-node 1 --rdzv-endpoint "127.0.0.1:$port" \
+  exec "$mlforge" train "$config" --nnodes 1:2 --nproc-per-node 1 --rdzv-endpoint "127.0.0.1:$port" \
     --rdzv-last-call 1 --max-restarts 2 --run-dir "$run" --data-dir "$data" --no-progress \
     --tracking-uri "sqlite:///$store" --experiment elastic-e2e \
     --set data.limit_train=30000 --set data.limit_test=1000 --set train.epochs=2 \
