@@ -89,6 +89,16 @@ grep -q "agent: 3 round(s), 1 restart(s), last world size 1, exit code 0" "$out/
   || fail "A's summary line"
 grep -q "resumes after" "$out/agent_a.log" || fail "no mid-epoch resume"
 [ -f "$run/model/MLmodel" ] || fail "no model package"
+# Each resumed epoch deals out exactly what its checkpoint left of the
+# epoch's 30000 samples over the new world size (padded up to a multiple).
+grep -ho "resumes after [0-9]* of its 30000 samples: [0-9]* left on each of [0-9]* rank(s)" \
+    "$out/agent_a.log" "$out/agent_b.log" | sort -u > "$out/resumes.txt"
+[ -s "$out/resumes.txt" ] || fail "no resumed epoch"
+while read -r _ _ consumed _ _ _ _ left _ _ _ _ world _; do
+  expected=$(( (30000 - consumed + world - 1) / world ))
+  [ "$left" = "$expected" ] || fail "resumed after $consumed under $world rank(s): $left left, not $expected"
+  echo "resumed after $consumed samples under world size $world: $left per rank"
+done < "$out/resumes.txt"
 tail -3 "$out/agent_a.log"
 
 /usr/bin/python3 - "$store" "$run/run.json" "$run/summary.json" <<'PY'
