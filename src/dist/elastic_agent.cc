@@ -217,7 +217,9 @@ class Agent {
         return outcome;
       }
       outcome.message = result.reason;
-      if (result.end == RoundEnd::kLeave && StopRequested()) {
+      if (StopRequested()) {
+        // Asked to stop (e.g. Ctrl-C, which also reaches the workers): this
+        // node leaves whatever ended the round.
         outcome.exit_code = 143;
         return outcome;
       }
