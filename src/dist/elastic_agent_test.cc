@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -105,6 +106,64 @@ TEST(ElasticAgentTest, AFailureBeyondMaxRestartsEndsTheJobOnEveryNode) {
     if (outcome->exit_code == 3) ++with_code_3;
   }
   EXPECT_EQ(with_code_3, 1);  // the node whose worker failed
+}
+
+TEST(ElasticAgentTest, NodesWithDifferentWorkerCountsShareOneWorldSize) {
+  const auto folder = std::filesystem::temp_directory_path() / "mlforge_elastic_counts";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  const int port = *PickFreePort("127.0.0.1");
+  const std::string script = "[ \"$MLFORGE_DIST_WORLD_SIZE\" = 3 ] && touch " + folder.string() +
+                             "/rank_$MLFORGE_DIST_RANK";
+  ElasticOptions two = Options(port, script, 2, 2);
+  two.nproc_per_node = 2;
+  two.node_name = "two";
+  ElasticOptions one = Options(port, script, 2, 2);
+  one.node_name = "one";
+  core::Result<ElasticOutcome> first = core::InternalError("did not run");
+  std::thread thread([&] { first = RunElasticAgent(two); });
+  core::Result<ElasticOutcome> second = RunElasticAgent(one);
+  thread.join();
+  for (const auto* outcome : {&first, &second}) {
+    ASSERT_TRUE(outcome->ok()) << outcome->status().message();
+    EXPECT_EQ((*outcome)->exit_code, 0) << (*outcome)->message;
+    EXPECT_EQ((*outcome)->world_size, 3);
+  }
+  for (const char* rank : {"rank_0", "rank_1", "rank_2"}) {
+    EXPECT_TRUE(std::filesystem::exists(folder / rank)) << rank;
+  }
+}
+
+TEST(ElasticAgentTest, ALateNodeIsAdmittedAtTheNextRoundWithoutCountingARestart) {
+  const auto folder = std::filesystem::temp_directory_path() / "mlforge_elastic_late";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  const int port = *PickFreePort("127.0.0.1");
+  // Each worker says it started; alone it would then run for half a
+  // minute, with two nodes it is done.
+  const std::string script = "touch " + folder.string() +
+                             "/started_$MLFORGE_DIST_RESTART_COUNT; [ \"$MLFORGE_DIST_WORLD_SIZE\" "
+                             "= 2 ] && exit 0; exec sleep 30";
+  ElasticOptions options = Options(port, script, 1, 2);  // max_restarts 0
+  options.node_name = "early";
+  core::Result<ElasticOutcome> early = core::InternalError("did not run");
+  std::thread thread([&] { early = RunElasticAgent(options); });
+  // Once round 0's worker runs, round 0 is closed: the late node waits.
+  for (int wait = 0; wait < 1500 && !std::filesystem::exists(folder / "started_0"); ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ElasticOptions late = options;
+  late.node_name = "late";
+  core::Result<ElasticOutcome> second = RunElasticAgent(late);
+  thread.join();
+  ASSERT_TRUE(early.ok()) << early.status().message();
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(early->exit_code, 0) << early->message;
+  EXPECT_EQ(second->exit_code, 0) << second->message;
+  EXPECT_EQ(early->rounds, 2);
+  EXPECT_EQ(second->rounds, 1);
+  EXPECT_EQ(early->restarts, 0);
+  EXPECT_EQ(second->world_size, 2);
 }
 
 TEST(ElasticAgentTest, TooFewNodesFailsNamingWhatIsMissing) {
