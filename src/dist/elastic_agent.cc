@@ -155,19 +155,28 @@ class Agent {
                       models::FirstLine(error.what()));
       }
     }
-    try {
-      c10d::TCPStoreOptions client;
-      client.port = static_cast<uint16_t>(options_.endpoint_port);
-      client.isServer = false;
-      client.waitWorkers = false;
-      client.timeout = StoreTimeout();
-      store_ = c10::make_intrusive<c10d::TCPStore>(endpoint_address, client);
-    } catch (const std::exception& error) {
-      return core::UnavailableError("node " + options_.node_name +
-                                    " cannot reach the rendezvous store at " + endpoint_ +
-                                    " within " + std::to_string(StoreTimeout().count() / 1000) +
-                                    " s: " + models::FirstLine(error.what()) +
-                                    " (is the agent on the endpoint's host running?)");
+    // Each attempt waits up to the store's call timeout; the attempts go
+    // on for the join timeout, as the hosting agent may start later.
+    const auto start = Clock::now();
+    while (true) {
+      try {
+        c10d::TCPStoreOptions client;
+        client.port = static_cast<uint16_t>(options_.endpoint_port);
+        client.isServer = false;
+        client.waitWorkers = false;
+        client.timeout = StoreTimeout();
+        store_ = c10::make_intrusive<c10d::TCPStore>(endpoint_address, client);
+        break;
+      } catch (const std::exception& error) {
+        if (MillisSince(start) >= options_.join_timeout_ms || StopRequested()) {
+          return core::UnavailableError("node " + options_.node_name +
+                                        " cannot reach the rendezvous store at " + endpoint_ +
+                                        " within " + std::to_string(MillisSince(start) / 1000) +
+                                        " s: " + models::FirstLine(error.what()) +
+                                        " (is the agent on the endpoint's host running?)");
+        }
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
     }
     spdlog::info("agent {}: connected to the rendezvous store at {}", options_.node_name,
                  endpoint_);
@@ -495,10 +504,11 @@ class Agent {
   }
 
   bool IsStoreHost() const { return is_store_host_; }
-  // For connecting to the store and for its calls: the join timeout, but
-  // not shorter than half a minute.
+  // How long one store call (or connection attempt) may take: the
+  // heartbeat timeout, but at least 10 s. A node cut off from the store
+  // thus fails about as soon as the others give up on it.
   std::chrono::milliseconds StoreTimeout() const {
-    return std::chrono::milliseconds(std::max(options_.join_timeout_ms, 30'000));
+    return std::chrono::milliseconds(std::max(options_.heartbeat_timeout_ms, 10'000));
   }
 
   const ElasticOptions& options_;

@@ -81,11 +81,11 @@ struct ElasticOptions {
   // default 3000.
   int last_call_ms = 3000;
   // How long a round waits for MIN nodes before the agent fails, in ms;
-  // default 300000 (5 minutes). Connecting to the store may take as long
-  // (at least 30 s).
+  // default 300000 (5 minutes). Connecting to the store is retried as long.
   int join_timeout_ms = 300'000;
   // A member whose heartbeat stays unchanged this long is taken as lost, in
-  // ms; default 15000. Agents beat every 100 ms.
+  // ms; default 15000. Agents beat every 100 ms. Also the longest a store
+  // call may take (at least 10 s) before this agent counts the store as lost.
   int heartbeat_timeout_ms = 15'000;
   // How long stopped workers get between SIGTERM and SIGKILL, in ms; default 10000.
   int stop_grace_ms = 10'000;
