@@ -151,7 +151,15 @@ void AddTrainCommand(CLI::App& app) {
                     "lost (default 15)");
   train->add_flag("--print-env", flags->print_env,
                   "Print the distributed launch environment this process detects, and exit");
-  train->callback([flags] {
+  train->callback([flags, train] {
+    if (flags->nnodes.empty()) {
+      for (const char* flag : {"--nproc-per-node", "--rdzv-id", "--rdzv-last-call",
+                               "--rdzv-timeout", "--heartbeat-timeout"}) {
+        if (train->count(flag) > 0) {
+          throw CLI::RuntimeError(Fail(std::string(flag) + " goes with --nnodes MIN:MAX"));
+        }
+      }
+    }
     auto launch = dist::DetectLaunchEnv(dist::ProcessEnvironment(), dist::Hostname());
     if (flags->print_env) {
       if (!launch.ok()) throw CLI::RuntimeError(Fail(launch.status().message()));
