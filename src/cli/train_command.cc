@@ -1,6 +1,8 @@
 // mlforge train CONFIG.yaml [--set key=value]... [--run-dir D] [--resume RUN_DIR]
 //   [--tracking-uri URI] [--experiment NAME] [--run-name NAME]
 //   [--nproc N [--max-restarts R]] [--print-env]
+//   [--nnodes MIN:MAX --rdzv-endpoint HOST:PORT [--nproc-per-node N] [--rdzv-id ID]
+//    [--rdzv-last-call S] [--rdzv-timeout S] [--heartbeat-timeout S] [--max-restarts R]]
 
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include "cli/commands.h"
 #include "core/config.h"
 #include "core/ids.h"
+#include "dist/elastic_agent.h"
 #include "dist/launch_env.h"
 #include "dist/launcher.h"
 #include "dist/strategy.h"
@@ -43,6 +46,11 @@ std::vector<std::string> CommandLine() {
   return args;
 }
 
+// The flags of the launcher and agent, which the workers do not get.
+constexpr const char* kLauncherFlags[] = {
+    "--nproc",   "--max-restarts",   "--nnodes",       "--nproc-per-node",   "--rdzv-endpoint",
+    "--rdzv-id", "--rdzv-last-call", "--rdzv-timeout", "--heartbeat-timeout"};
+
 // The workers' command: this one without the launcher's own flags, with
 // argv[0] the binary's real path and a --run-dir all of them share.
 std::vector<std::string> WorkerCommand(const std::filesystem::path& run_dir, bool has_run_dir) {
@@ -50,11 +58,17 @@ std::vector<std::string> WorkerCommand(const std::filesystem::path& run_dir, boo
   std::vector<std::string> worker = {std::filesystem::read_symlink("/proc/self/exe").string()};
   for (size_t index = 1; index < args.size(); ++index) {
     const std::string& arg = args[index];
-    if (arg == "--nproc" || arg == "--max-restarts") {
-      ++index;  // and its value
+    bool launcher_flag = false;
+    bool with_value = false;
+    for (const char* flag : kLauncherFlags) {
+      const std::string name = flag;
+      if (arg == name) launcher_flag = with_value = true;
+      if (arg.rfind(name + "=", 0) == 0) launcher_flag = true;
+    }
+    if (launcher_flag) {
+      if (with_value) ++index;  // and its value
       continue;
     }
-    if (arg.rfind("--nproc=", 0) == 0 || arg.rfind("--max-restarts=", 0) == 0) continue;
     worker.push_back(arg);
   }
   if (!has_run_dir) {
@@ -82,6 +96,13 @@ void AddTrainCommand(CLI::App& app) {
     int nproc = 0;
     int max_restarts = 0;
     bool print_env = false;
+    std::string nnodes;
+    int nproc_per_node = 1;
+    std::string rdzv_endpoint;
+    std::string rdzv_id;
+    double rdzv_last_call_s = 3;
+    double rdzv_timeout_s = 300;
+    double heartbeat_timeout_s = 15;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* train = app.add_subcommand("train", "Train a model from a YAML config");
@@ -108,9 +129,37 @@ void AddTrainCommand(CLI::App& app) {
   train->add_option("--max-restarts", flags->max_restarts,
                     "With --nproc: restart the group from its latest checkpoint up to R times "
                     "when a worker dies (default 0)");
+  train->add_option("--nnodes", flags->nnodes,
+                    "Elastic training over hosts: N or MIN:MAX nodes, one agent per host, which "
+                    "meet at --rdzv-endpoint");
+  train->add_option("--nproc-per-node", flags->nproc_per_node,
+                    "With --nnodes: worker processes this agent starts (default 1)");
+  train->add_option("--rdzv-endpoint", flags->rdzv_endpoint,
+                    "With --nnodes: HOST:PORT of the rendezvous store; the first agent on that "
+                    "host hosts it");
+  train->add_option(
+      "--rdzv-id", flags->rdzv_id,
+      "With --nnodes: the job's name at the endpoint (default: the run folder's name)");
+  train->add_option(
+      "--rdzv-last-call", flags->rdzv_last_call_s,
+      "With --nnodes: seconds a round waits for more nodes once MIN joined (default 3)");
+  train->add_option(
+      "--rdzv-timeout", flags->rdzv_timeout_s,
+      "With --nnodes: seconds a round waits for MIN nodes before failing (default 300)");
+  train->add_option("--heartbeat-timeout", flags->heartbeat_timeout_s,
+                    "With --nnodes: seconds without an agent's heartbeat before its node counts as "
+                    "lost (default 15)");
   train->add_flag("--print-env", flags->print_env,
                   "Print the distributed launch environment this process detects, and exit");
-  train->callback([flags] {
+  train->callback([flags, train] {
+    if (flags->nnodes.empty()) {
+      for (const char* flag : {"--nproc-per-node", "--rdzv-id", "--rdzv-last-call",
+                               "--rdzv-timeout", "--heartbeat-timeout"}) {
+        if (train->count(flag) > 0) {
+          throw CLI::RuntimeError(Fail(std::string(flag) + " goes with --nnodes MIN:MAX"));
+        }
+      }
+    }
     auto launch = dist::DetectLaunchEnv(dist::ProcessEnvironment(), dist::Hostname());
     if (flags->print_env) {
       if (!launch.ok()) throw CLI::RuntimeError(Fail(launch.status().message()));
@@ -118,6 +167,66 @@ void AddTrainCommand(CLI::App& app) {
       return;
     }
     if (!launch.ok()) throw CLI::RuntimeError(Fail(launch.status().message()));
+    if (!flags->nnodes.empty() || !flags->rdzv_endpoint.empty()) {
+      if (flags->nproc > 0) throw CLI::RuntimeError(Fail("give --nproc or --nnodes, not both"));
+      if (flags->config.empty() && flags->resume.empty()) {
+        throw CLI::RuntimeError(Fail(
+            "give a config file: mlforge train CONFIG.yaml --nnodes MIN:MAX --rdzv-endpoint H:P"));
+      }
+      if (flags->nnodes.empty() || flags->rdzv_endpoint.empty()) {
+        throw CLI::RuntimeError(Fail("--nnodes and --rdzv-endpoint go together"));
+      }
+      auto range = dist::ParseNodeRange(flags->nnodes);
+      if (!range.ok()) throw CLI::RuntimeError(Fail(range.status().message()));
+      auto endpoint = dist::ParseEndpoint(flags->rdzv_endpoint);
+      if (!endpoint.ok()) throw CLI::RuntimeError(Fail(endpoint.status().message()));
+      if (!flags->config.empty()) {
+        auto loaded = core::Config::Load(flags->config, flags->overrides);
+        if (!loaded.ok()) throw CLI::RuntimeError(Fail(loaded.status().message()));
+        auto strategy = dist::ReadStrategy(*loaded);
+        if (!strategy.ok()) throw CLI::RuntimeError(Fail(strategy.status().message()));
+      }
+      // Every node's workers read and write one run folder (shared storage
+      // across hosts), named by --run-dir or by the job's id.
+      const bool has_run_dir = !flags->run_dir.empty() || !flags->resume.empty();
+      if (!has_run_dir && flags->rdzv_id.empty()) {
+        throw CLI::RuntimeError(
+            Fail("give --run-dir (a folder every node shares) or --rdzv-id (then the run folder is "
+                 "$MLFORGE_HOME/runs/elastic-<id>)"));
+      }
+      const std::string run_path = !flags->resume.empty() ? flags->resume : flags->run_dir;
+      const std::filesystem::path run_dir = has_run_dir
+                                                ? std::filesystem::path(run_path)
+                                                : Home() / "runs" / ("elastic-" + flags->rdzv_id);
+      dist::ElasticOptions agent;
+      agent.argv = WorkerCommand(run_dir, has_run_dir);
+      agent.min_nodes = range->first;
+      agent.max_nodes = range->second;
+      agent.nproc_per_node = flags->nproc_per_node;
+      agent.endpoint_host = endpoint->first;
+      agent.endpoint_port = endpoint->second;
+      agent.rdzv_id =
+          !flags->rdzv_id.empty()
+              ? flags->rdzv_id
+              : std::filesystem::absolute(run_dir).lexically_normal().filename().string();
+      agent.max_restarts = flags->max_restarts;
+      agent.threads_per_worker = flags->threads > 0 ? flags->threads : 1;
+      agent.last_call_ms = static_cast<int>(flags->rdzv_last_call_s * 1000);
+      agent.join_timeout_ms = static_cast<int>(flags->rdzv_timeout_s * 1000);
+      agent.heartbeat_timeout_ms = static_cast<int>(flags->heartbeat_timeout_s * 1000);
+      agent.stop_requested = &stop_requested;
+      std::signal(SIGTERM, RequestStop);
+      std::signal(SIGINT, RequestStop);
+      auto outcome = dist::RunElasticAgent(agent);
+      if (!outcome.ok()) throw CLI::RuntimeError(Fail(outcome.status().message()));
+      std::printf("agent: %d round(s), %d restart(s), last world size %d, exit code %d\n",
+                  outcome->rounds, outcome->restarts, outcome->world_size, outcome->exit_code);
+      if (outcome->exit_code != 0) {
+        Fail(outcome->message);
+        throw CLI::RuntimeError(outcome->exit_code);
+      }
+      return;
+    }
     if (flags->nproc > 0) {
       if (flags->config.empty() && flags->resume.empty()) {
         throw CLI::RuntimeError(Fail("give a config file: mlforge train CONFIG.yaml --nproc N"));

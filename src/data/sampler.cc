@@ -1,5 +1,6 @@
 #include "data/sampler.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -52,8 +53,14 @@ ShardedSampler::ShardedSampler(int64_t dataset_size, int rank, int world_size, u
     std::fprintf(stderr, "ShardedSampler precondition violated: %s\n", status.message().c_str());
     std::abort();
   }
-  num_samples_ =
-      drop_last_ ? dataset_size_ / world_size_ : (dataset_size_ + world_size_ - 1) / world_size_;
+  SetEpoch(0, 0);
+}
+
+void ShardedSampler::SetEpoch(int64_t epoch, int64_t consumed) {
+  epoch_ = epoch;
+  consumed_ = std::clamp<int64_t>(consumed, 0, dataset_size_);
+  const int64_t remaining = dataset_size_ - consumed_;
+  num_samples_ = drop_last_ ? remaining / world_size_ : (remaining + world_size_ - 1) / world_size_;
 }
 
 core::Result<ShardedSampler> ShardedSampler::Create(int64_t dataset_size, int rank, int world_size,
@@ -77,8 +84,8 @@ std::vector<int64_t> ShardedSampler::Indices() const {
   // around to the start, as many times as needed; a cut list simply never
   // reaches the tail.
   result.reserve(static_cast<size_t>(num_samples_));
-  const int64_t total = total_size();
-  for (int64_t position = rank_; position < total; position += world_size_) {
+  const int64_t end = consumed_ + total_size();
+  for (int64_t position = consumed_ + rank_; position < end; position += world_size_) {
     result.push_back(order[static_cast<size_t>(position % dataset_size_)]);
   }
   return result;

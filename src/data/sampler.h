@@ -20,6 +20,16 @@
 //  - rank r takes positions r, r + w, r + 2w, ... of that list.
 // Shards of one epoch are therefore disjoint except for the padding.
 //
+// Resuming an epoch under another world size (elastic training): batch k of
+// every rank covers positions [w*k*B, w*(k+1)*B) of the permuted list, so
+// after b batches the ranks together consumed a prefix of it, w*b*B long
+// (ConsumedPositions). SetEpoch(epoch, consumed) shards only what follows
+// that prefix: rank r of w' takes positions consumed + r, consumed + r + w',
+// ..., padded (or cut) as above to an equal count per rank, where a padded
+// position p >= size again means order[p mod size]. So every sample of the
+// epoch not yet trained is trained once, and only padding repeats one; with
+// an unchanged world size the shards are exactly the rest of the old ones.
+//
 // A value type; not synchronised (SetEpoch must not race with Indices).
 
 #include <cstdint>
@@ -64,18 +74,23 @@ class ShardedSampler {
                                              uint64_t seed, bool shuffle = true,
                                              bool drop_last = false);
 
-  // Selects the epoch whose permutation Indices() returns (seed + epoch).
-  void SetEpoch(int64_t epoch) { epoch_ = epoch; }
+  // Selects the epoch whose permutation Indices() returns (seed + epoch),
+  // and how many positions of its permuted list earlier attempts of the
+  // epoch already consumed (0 for a fresh epoch; clamped to 0..size).
+  void SetEpoch(int64_t epoch, int64_t consumed = 0);
 
   // This rank's indices into the dataset for the current epoch, in the order
   // to visit them; num_samples() of them. Computes the permutation each call
   // (O(dataset_size)), so call it once per epoch.
   std::vector<int64_t> Indices() const;
 
-  // Indices().size(): ceil(size / w), or floor(size / w) with drop_last.
+  // Indices().size(): ceil(remaining / w), or floor(remaining / w) with
+  // drop_last, where remaining = size - consumed.
   int64_t num_samples() const { return num_samples_; }
-  // num_samples() * world_size(): the length of the padded or cut list.
+  // num_samples() * world_size(): the length of the padded or cut rest of
+  // the list.
   int64_t total_size() const { return num_samples_ * world_size_; }
+  int64_t consumed() const { return consumed_; }
 
   int64_t dataset_size() const { return dataset_size_; }
   int rank() const { return rank_; }
@@ -94,6 +109,15 @@ class ShardedSampler {
   bool drop_last_;
   int64_t num_samples_;
   int64_t epoch_ = 0;
+  int64_t consumed_ = 0;
 };
+
+// The length of the permuted list's prefix that `world_size` ranks consumed
+// together after each trained `samples_per_rank` of their shards, on top of
+// the `consumed` that their epoch started from: consumed + w * samples.
+// What a checkpoint records so the epoch can resume under any world size.
+inline int64_t ConsumedPositions(int64_t consumed, int world_size, int64_t samples_per_rank) {
+  return consumed + static_cast<int64_t>(world_size) * samples_per_rank;
+}
 
 }  // namespace mlforge::data

@@ -173,5 +173,81 @@ TEST(SamplerDeathTest, ConstructorAbortsOnBadRank) {
   EXPECT_DEATH(ShardedSampler(10, 5, 2, 0), "rank must be in 0..1");
 }
 
+// What `world` ranks trained of `epoch` after `batches` batches of
+// `batch_size`, and the prefix length a checkpoint records for it.
+struct Trained {
+  std::vector<int64_t> samples;
+  int64_t consumed = 0;
+};
+Trained TrainBatches(int64_t size, int world, int64_t epoch, int64_t consumed, int64_t batches,
+                     int64_t batch_size) {
+  Trained trained;
+  int64_t per_rank = 0;
+  for (int rank = 0; rank < world; ++rank) {
+    ShardedSampler sampler(size, rank, world, 7);
+    sampler.SetEpoch(epoch, consumed);
+    std::vector<int64_t> shard = sampler.Indices();
+    per_rank = std::min<int64_t>(batches * batch_size, static_cast<int64_t>(shard.size()));
+    trained.samples.insert(trained.samples.end(), shard.begin(), shard.begin() + per_rank);
+  }
+  trained.consumed = ConsumedPositions(consumed, world, per_rank);
+  return trained;
+}
+
+TEST(SamplerTest, EpochCheckpointedUnderTwoRanksResumesUnderOneWithEverySampleOnce) {
+  // 1000 rows, batches of 32: 3 batches on each of 2 ranks consume 192
+  // positions; one rank then trains the other 808, each exactly once.
+  const int64_t size = 1000;
+  Trained before = TrainBatches(size, 2, 3, 0, 3, 32);
+  EXPECT_EQ(before.consumed, 192);
+  Trained after = TrainBatches(size, 1, 3, before.consumed, 1000, 32);
+  EXPECT_EQ(static_cast<int64_t>(after.samples.size()), size - 192);
+  std::vector<int64_t> all = before.samples;
+  all.insert(all.end(), after.samples.begin(), after.samples.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(static_cast<int64_t>(all.size()), size);
+  for (int64_t index = 0; index < size; ++index) EXPECT_EQ(all[static_cast<size_t>(index)], index);
+  // Nothing trained before the checkpoint comes again after it.
+  std::set<int64_t> first(before.samples.begin(), before.samples.end());
+  for (int64_t sample : after.samples) EXPECT_EQ(first.count(sample), 0u) << sample;
+}
+
+TEST(SamplerTest, ResumingUnderMoreRanksRepeatsOnlyPadding) {
+  // 1001 rows: 2 ranks train 2 batches of 50 (200 positions), then 3 ranks
+  // share the other 801 = 3 * 267 with no padding; under 4 ranks 801 pads
+  // to 804, so 3 samples of the epoch's start come twice.
+  const int64_t size = 1001;
+  Trained before = TrainBatches(size, 2, 0, 0, 2, 50);
+  for (int world : {3, 4}) {
+    Trained after = TrainBatches(size, world, 0, before.consumed, 1000, 50);
+    std::map<int64_t, int> counts;
+    for (int64_t sample : before.samples) ++counts[sample];
+    for (int64_t sample : after.samples) ++counts[sample];
+    EXPECT_EQ(static_cast<int64_t>(counts.size()), size);  // none skipped
+    const int64_t padding = static_cast<int64_t>(after.samples.size()) - (size - 200);
+    EXPECT_EQ(padding, world == 3 ? 0 : 3);
+    int64_t twice = 0;
+    for (const auto& [sample, count] : counts) {
+      EXPECT_LE(count, 2) << sample;
+      twice += count - 1;
+    }
+    EXPECT_EQ(twice, padding);
+  }
+}
+
+TEST(SamplerTest, ResumingUnderTheSameWorldSizeContinuesTheOldShards) {
+  for (int world : {1, 2, 3}) {
+    for (int rank = 0; rank < world; ++rank) {
+      ShardedSampler whole(777, rank, world, 5);
+      whole.SetEpoch(2);
+      std::vector<int64_t> shard = whole.Indices();
+      ShardedSampler rest(777, rank, world, 5);
+      rest.SetEpoch(2, ConsumedPositions(0, world, 4 * 16));
+      std::vector<int64_t> expected(shard.begin() + 4 * 16, shard.end());
+      EXPECT_EQ(rest.Indices(), expected) << world << " " << rank;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mlforge::data

@@ -9,7 +9,8 @@
 // Launchers are recognised in this order; the first whose marker variable is
 // set decides rank and sizes, and no other scheme is consulted for them:
 //
-//  1. mlforge's own launcher (`mlforge train --nproc N`): MLFORGE_DIST_RANK,
+//  1. mlforge's own launcher (`mlforge train --nproc N`) and elastic agent
+//     (`--nnodes MIN:MAX`, elastic_agent.h): MLFORGE_DIST_RANK,
 //     MLFORGE_DIST_WORLD_SIZE, MLFORGE_DIST_LOCAL_RANK,
 //     MLFORGE_DIST_LOCAL_WORLD_SIZE, MLFORGE_DIST_MASTER_ADDR,
 //     MLFORGE_DIST_MASTER_PORT, MLFORGE_DIST_RESTART_COUNT, MLFORGE_DIST_THREADS.

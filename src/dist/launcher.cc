@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <thread>
 
+#include "dist/internal/workers.h"
 #include "dist/launch_env.h"
 
 namespace mlforge::dist {
@@ -27,13 +29,10 @@ int ExitCode(int wait_status) {
   return 1;
 }
 
-struct Worker {
-  pid_t pid = -1;
-  bool running = false;
-  int exit_code = 0;
-};
+}  // namespace
 
-// Forks and execs one worker with `env`; the child never returns.
+namespace internal {
+
 core::Result<pid_t> Spawn(const std::vector<std::string>& argv, const Environment& env) {
   std::vector<std::string> env_text;
   for (const auto& [name, value] : env) env_text.push_back(name + "=" + value);
@@ -44,11 +43,16 @@ core::Result<pid_t> Spawn(const std::vector<std::string>& argv, const Environmen
   for (const std::string& entry : env_text)
     env_pointers.push_back(const_cast<char*>(entry.c_str()));
   env_pointers.push_back(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     return core::InternalError(std::string("cannot start a worker: fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
+    // A worker must not outlive its launcher: an orphan of an older attempt
+    // could still write checkpoints while the next attempt runs.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(137);
     execve(arg_pointers[0], arg_pointers.data(), env_pointers.data());
     std::fprintf(stderr, "error: cannot start worker %s: %s\n", arg_pointers[0],
                  std::strerror(errno));
@@ -57,7 +61,6 @@ core::Result<pid_t> Spawn(const std::vector<std::string>& argv, const Environmen
   return pid;
 }
 
-// Reaps workers that ended; returns whether any still runs.
 bool Reap(std::vector<Worker>& workers) {
   bool any_running = false;
   for (Worker& worker : workers) {
@@ -74,7 +77,6 @@ bool Reap(std::vector<Worker>& workers) {
   return any_running;
 }
 
-// SIGTERM to every running worker, SIGKILL to those left after the grace.
 void StopAll(std::vector<Worker>& workers, int grace_ms) {
   for (Worker& worker : workers) {
     if (worker.running) kill(worker.pid, SIGTERM);
@@ -87,7 +89,26 @@ void StopAll(std::vector<Worker>& workers, int grace_ms) {
   while (Reap(workers)) std::this_thread::sleep_for(kPollInterval);
 }
 
-}  // namespace
+Environment WorkerBaseEnvironment(const std::map<std::string, std::string>& extra,
+                                  int threads_per_worker) {
+  Environment base = ProcessEnvironment();
+  for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK",
+                           "JOB_COMPLETION_INDEX", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID",
+                           "PET_NODE_RANK", "MASTER_ADDR", "MASTER_PORT"}) {
+    base.erase(name);
+  }
+  for (const auto& [name, value] : extra) base[name] = value;
+  base["OMP_NUM_THREADS"] = std::to_string(threads_per_worker);
+  base["MLFORGE_DIST_THREADS"] = std::to_string(threads_per_worker);
+  return base;
+}
+
+}  // namespace internal
+
+using internal::Reap;
+using internal::Spawn;
+using internal::StopAll;
+using internal::Worker;
 
 core::Result<int> PickFreePort(const std::string& address) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -116,16 +137,7 @@ core::Result<LaunchOutcome> LaunchAndSupervise(const LauncherOptions& options) {
     return core::InvalidArgumentError(
         "the launcher needs a command, nproc >= 1, max_restarts >= 0 and threads >= 1");
   }
-  Environment base = ProcessEnvironment();
-  // Launch variables of an outer launcher would confuse the workers' detection.
-  for (const char* name : {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK",
-                           "JOB_COMPLETION_INDEX", "OMPI_COMM_WORLD_RANK", "SLURM_PROCID",
-                           "PET_NODE_RANK", "MASTER_ADDR", "MASTER_PORT"}) {
-    base.erase(name);
-  }
-  for (const auto& [name, value] : options.extra_env) base[name] = value;
-  base["OMP_NUM_THREADS"] = std::to_string(options.threads_per_worker);
-  base["MLFORGE_DIST_THREADS"] = std::to_string(options.threads_per_worker);
+  Environment base = internal::WorkerBaseEnvironment(options.extra_env, options.threads_per_worker);
 
   LaunchOutcome outcome;
   for (int attempt = 0;; ++attempt) {

@@ -16,7 +16,9 @@
 // `max_restarts` times. Workers are expected to continue from their latest
 // checkpoint when the restart count is above 0 (mlforge train does).
 //
-// Not for multi-host jobs: use torchrun, MPI, Slurm or Kubernetes there.
+// Not for multi-host jobs: use the elastic agent there (elastic_agent.h,
+// `--nnodes MIN:MAX --rdzv-endpoint HOST:PORT`), or torchrun, MPI, Slurm or
+// Kubernetes.
 // Call from one thread at a time; it waits for children with waitpid.
 
 #include <atomic>

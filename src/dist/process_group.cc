@@ -5,11 +5,10 @@
 #endif
 #include "dist/process_group.h"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netdb.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,11 +26,8 @@ bool IsLoopback(const std::string& address) {
   return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1";
 }
 
-// The local address this host would use to reach the master: the source
-// address of a UDP socket "connected" to it (nothing is sent). On a host with
-// several interfaces this picks the one that routes to the group, where
-// Gloo's own default (the address the host name resolves to) may be a
-// loopback or unrelated address. Empty when it cannot tell.
+}  // namespace
+
 std::string LocalAddressTowards(const std::string& master_addr, int master_port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_DGRAM;
@@ -48,9 +44,10 @@ std::string LocalAddressTowards(const std::string& master_addr, int master_port)
     if (connect(fd, entry->ai_addr, entry->ai_addrlen) == 0 &&
         getsockname(fd, reinterpret_cast<sockaddr*>(&own), &length) == 0) {
       char text[INET6_ADDRSTRLEN] = {};
-      const void* raw = own.ss_family == AF_INET
-                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&own)->sin_addr)
-                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&own)->sin6_addr);
+      const void* raw =
+          own.ss_family == AF_INET
+              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&own)->sin_addr)
+              : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&own)->sin6_addr);
       if (inet_ntop(own.ss_family, raw, text, sizeof(text)) != nullptr) local = text;
     }
     close(fd);
@@ -58,6 +55,8 @@ std::string LocalAddressTowards(const std::string& master_addr, int master_port)
   freeaddrinfo(found);
   return local;
 }
+
+namespace {
 
 std::string StepKey(int rank) { return "mlforge/step/" + std::to_string(rank); }
 

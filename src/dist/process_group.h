@@ -39,6 +39,13 @@
 
 namespace mlforge::dist {
 
+// The local address this host would use to reach `host`:`port`: the source
+// address of a UDP socket "connected" to it (nothing is sent). On a host with
+// several interfaces this picks the one that routes there, where Gloo's own
+// default (the address the host name resolves to) may be a loopback or
+// unrelated address. Empty when it cannot tell.
+std::string LocalAddressTowards(const std::string& host, int port);
+
 struct GroupOptions {
   // Longest wait for the other ranks to join and for any one collective, in
   // milliseconds; default 5 minutes.

@@ -35,6 +35,7 @@ core::Status SaveCheckpoint(const std::filesystem::path& path, const torch::jit:
                              archive.write("epoch", Scalar(progress.epoch));
                              archive.write("batch_in_epoch", Scalar(progress.batch_in_epoch));
                              archive.write("global_step", Scalar(progress.global_step));
+                             archive.write("samples_in_epoch", Scalar(progress.samples_in_epoch));
                              archive.write("epoch_loss_sum", Scalar(progress.epoch_loss_sum));
                              archive.write("epoch_correct", Scalar(progress.epoch_correct));
                              archive.write("epoch_seen", Scalar(progress.epoch_seen));
@@ -92,6 +93,10 @@ core::Result<TrainProgress> LoadCheckpoint(const std::filesystem::path& path,
     progress.epoch = read_int("epoch");
     progress.batch_in_epoch = read_int("batch_in_epoch");
     progress.global_step = read_int("global_step");
+    torch::Tensor samples_in_epoch;
+    progress.samples_in_epoch = archive.try_read("samples_in_epoch", samples_in_epoch)
+                                    ? samples_in_epoch.item<int64_t>()
+                                    : -1;
     progress.epoch_loss_sum = read_double("epoch_loss_sum");
     progress.epoch_correct = read_int("epoch_correct");
     progress.epoch_seen = read_int("epoch_seen");

@@ -19,6 +19,11 @@ struct TrainProgress {
   int64_t epoch = 0;           // the epoch in progress (0-based)
   int64_t batch_in_epoch = 0;  // batches of that epoch already applied
   int64_t global_step = 0;     // optimiser steps so far
+  // Positions of the epoch's permuted list that the ranks consumed together
+  // (data::ConsumedPositions), so the epoch resumes under any world size;
+  // -1 when read from a checkpoint that predates it (then batch_in_epoch
+  // under the same world size decides).
+  int64_t samples_in_epoch = 0;
   // Running sums of the epoch in progress, so epoch metrics survive a resume.
   double epoch_loss_sum = 0;
   int64_t epoch_correct = 0;

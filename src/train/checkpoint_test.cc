@@ -40,6 +40,7 @@ TEST(CheckpointTest, RestoresWeightsOptimizerStateAndRandomStream) {
   TrainProgress progress;
   progress.epoch = 2;
   progress.batch_in_epoch = 17;
+  progress.samples_in_epoch = 2176;
   progress.global_step = 123;
   progress.epoch_loss_sum = 4.5;
   ASSERT_TRUE(SaveCheckpoint(path, original.module, *original.optimizer, progress).ok());
@@ -53,6 +54,7 @@ TEST(CheckpointTest, RestoresWeightsOptimizerStateAndRandomStream) {
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ(loaded->epoch, 2);
   EXPECT_EQ(loaded->batch_in_epoch, 17);
+  EXPECT_EQ(loaded->samples_in_epoch, 2176);  // what a resume under another world size needs
   EXPECT_EQ(loaded->global_step, 123);
   EXPECT_DOUBLE_EQ(loaded->epoch_loss_sum, 4.5);
   Step(restored);

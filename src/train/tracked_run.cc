@@ -108,6 +108,7 @@ core::Result<TrackedRunResult> RunTracked(const core::Config& given_config,
   }
   MLFORGE_ASSIGN_OR_RETURN(int64_t bucket_kib, config.Int("dist.bucket_kib", 0));
   run_options.bucket_bytes = bucket_kib * 1024;
+  run_options.log_world_size = launch.launcher != dist::Launcher::kNone;
   MLFORGE_ASSIGN_OR_RETURN(run_options.strategy, dist::ReadStrategy(config));
   if (!chief) {
     // Only rank 0 tracks; the others train their shard and report nothing.

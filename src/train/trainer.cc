@@ -385,6 +385,13 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       built.kind, data.name, data.train.rows(), data.test.rows(), settings.epochs,
       batches_per_epoch, threads.intra_op_threads, threads.blas_threads);
 
+  if (options.log_world_size) {
+    // One point per attempt: an elastic group that lost or gained nodes
+    // shows its new size from this step on. Flushed now, as a later kill
+    // of this process would lose what is still queued.
+    sink.LogMetric("world_size", static_cast<double>(world_size), progress.global_step);
+    MLFORGE_RETURN_IF_ERROR(sink.Flush());
+  }
   std::unique_ptr<dist::GradientSync> sync;
   std::unique_ptr<dist::ParameterServer> server;
   std::unique_ptr<dist::ParameterClient> ps_client;
@@ -476,19 +483,39 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
   int64_t interval_steps = 0;
   std::vector<int64_t> indices;
   for (int64_t epoch = progress.epoch; epoch < settings.epochs; ++epoch) {
-    sampler.SetEpoch(epoch);
+    const bool resumed_epoch = epoch == progress.epoch && progress.batch_in_epoch > 0;
+    // A resumed epoch continues after the prefix of its permuted list that
+    // the ranks of the checkpoint consumed, re-sharded over this world
+    // size (see data/sampler.h); a checkpoint without the count was taken
+    // under this world size.
+    const int64_t consumed =
+        !resumed_epoch ? 0
+        : progress.samples_in_epoch >= 0
+            ? progress.samples_in_epoch
+            : data::ConsumedPositions(0, world_size, progress.batch_in_epoch * settings.batch_size);
+    sampler.SetEpoch(epoch, consumed);
     indices = sampler.Indices();
-    if (epoch != progress.epoch || progress.batch_in_epoch == 0) {
+    if (!resumed_epoch) {
       progress.epoch_loss_sum = 0;
       progress.epoch_correct = 0;
       progress.epoch_seen = 0;
     }
-    const int64_t first_batch = epoch == progress.epoch ? progress.batch_in_epoch : 0;
+    // The batches left in the epoch, and those before them counted in
+    // batches of this world size (with an unchanged one, the checkpoint's).
+    const int64_t batches_left =
+        (sampler.num_samples() + settings.batch_size - 1) / settings.batch_size;
+    const int64_t first_batch =
+        resumed_epoch ? std::max<int64_t>(0, batches_per_epoch - batches_left) : 0;
+    if (resumed_epoch && consumed > 0) {
+      spdlog::info("epoch {} resumes after {} of its {} samples: {} left on each of {} rank(s)",
+                   epoch + 1, consumed, data.train.rows(), sampler.num_samples(), world_size);
+    }
     reporter.StartEpoch(epoch, first_batch);
     auto epoch_start = Clock::now();
     int64_t epoch_samples = 0;
-    for (int64_t batch = first_batch; batch < batches_per_epoch; ++batch) {
-      int64_t start = batch * settings.batch_size;
+    for (int64_t batch_left = 0; batch_left < batches_left; ++batch_left) {
+      const int64_t batch = first_batch + batch_left;
+      int64_t start = batch_left * settings.batch_size;
       int64_t count = std::min<int64_t>(settings.batch_size, sampler.num_samples() - start);
       auto batch_indices = torch::from_blob(indices.data() + start, {count}, torch::kInt64);
       auto x = data.train_x.index_select(0, batch_indices);
@@ -535,6 +562,7 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       }
       progress.global_step += 1;
       progress.batch_in_epoch = batch + 1;
+      progress.samples_in_epoch = data::ConsumedPositions(consumed, world_size, start + count);
       progress.epoch_loss_sum += loss_value * static_cast<double>(count);
       progress.epoch_seen += count;
       if (built.task == models::Task::kClassification) {
@@ -563,7 +591,7 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
       }
       if (settings.checkpoint_every_steps > 0 &&
           progress.global_step % settings.checkpoint_every_steps == 0 &&
-          progress.batch_in_epoch < batches_per_epoch) {
+          batch_left + 1 < batches_left) {
         if (ps) MLFORGE_RETURN_IF_ERROR(synchronize(progress.global_step));
         MLFORGE_RETURN_IF_ERROR(save_checkpoint());
         if (ps) release_server();
@@ -622,6 +650,7 @@ core::Result<TrainResult> Train(const core::Config& config, const RunOptions& op
 
     progress.epoch = epoch + 1;
     progress.batch_in_epoch = 0;
+    progress.samples_in_epoch = 0;
     progress.best_val_accuracy = std::max(progress.best_val_accuracy, evaluation.accuracy);
     MLFORGE_RETURN_IF_ERROR(save_checkpoint());
     if (ps) release_server();

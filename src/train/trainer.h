@@ -64,6 +64,10 @@ struct RunOptions {
   int blas_threads = 0;
   // Gradient bucket size for the group, in bytes; 0 means the default (1 MiB).
   int64_t bucket_bytes = 0;
+  // Log a `world_size` metric at the step this attempt starts from (and
+  // flush it at once): set for every process a launcher started, so a run
+  // whose group changed size shows each round's size.
+  bool log_world_size = false;
   // How the group trains (dist.* keys): ddp, or a parameter server in rank 0
   // (see dist/parameter_server.h). With ps, rank 0's server holds the weights
   // and the optimizer; each epoch end and checkpoint is a barrier after which

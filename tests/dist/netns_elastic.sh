@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Elastic agents on two real hosts: two network namespaces joined by a veth
+# pair (10.78.N.1 and .2), one `mlforge train --nnodes 1:2` agent in each,
+# the rendezvous endpoint on host 0 (whose agent therefore hosts the store).
+# Once both train (world size 2) and a checkpoint exists, host 1's link is
+# cut: no connection closes, so host 0's worker would wait in its collective;
+# host 0's agent notices host 1's heartbeat stopped, stops its worker and
+# finishes the run alone (world size 1). Host 1's agent, cut off from the
+# store, fails with an error that says so.
+# Needs root and iproute2; without them it says so and is skipped (77).
+set -euo pipefail
+mlforge=$1 data=$2 out=$3
+config="$(dirname "$0")/../../examples/mnist/train.yaml"
+rm -rf "$out" && mkdir -p "$out"
+export MLFORGE_HOME="$out/home"
+
+suffix=$$
+h0="mlf-e0-$suffix" h1="mlf-e1-$suffix"
+net="10.78.$((suffix % 250)).0"
+addr0="${net%.0}.1" addr1="${net%.0}.2"
+if ! command -v ip > /dev/null || ! ip netns add "$h0" 2> "$out/netns.err"; then
+  echo "SKIP: cannot create network namespaces here ($(cat "$out/netns.err" 2>/dev/null)); run as root with iproute2"
+  exit 77
+fi
+cleanup() {
+  ip netns pids "$h0" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns pids "$h1" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+  ip netns del "$h0" 2>/dev/null || true
+  ip netns del "$h1" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns add "$h1"
+ip link add "e0-$suffix" type veth peer name "e1-$suffix"
+ip link set "e0-$suffix" netns "$h0"
+ip link set "e1-$suffix" netns "$h1"
+ip -n "$h0" addr add "$addr0/24" dev "e0-$suffix"
+ip -n "$h1" addr add "$addr1/24" dev "e1-$suffix"
+for ns in "$h0" "$h1"; do ip -n "$ns" link set lo up; done
+ip -n "$h0" link set "e0-$suffix" up
+ip -n "$h1" link set "e1-$suffix" up
+ip netns exec "$h1" /usr/bin/python3 -c "
+import socket, sys, time
+for _ in range(50):
+    try:
+        socket.create_connection(('$addr0', 9), timeout=0.2)
+    except ConnectionRefusedError:
+        sys.exit(0)  # the peer host answered (RST): the link is up
+    except OSError:
+        time.sleep(0.1)
+sys.exit('no route from host 1 to host 0')"
+
+fail() { for log in "$out"/*.log; do echo "== $log"; cat "$log"; done; echo "FAIL: $*"; exit 1; }
+run="$out/run"
+# agent HOST: one host's agent.
+agent() {
+  exec ip netns exec "$1" "$mlforge" train "$config" --nnodes 1:2 --rdzv-endpoint "$addr0:29530" \
+    --rdzv-last-call 3 --heartbeat-timeout 5 --max-restarts 1 --run-dir "$run" --data-dir "$data" \
+    --no-progress --tracking-uri "sqlite:///$out/mlruns.db" --experiment elastic-netns \
+    --set data.limit_train=30000 --set data.limit_test=1000 --set train.epochs=2 \
+    --set schedule.warmup_steps=10 --set checkpoint.every_steps=20 --set train.log_every_steps=20
+}
+agent "$h0" > "$out/host0.log" 2>&1 &
+agent0=$!
+for _ in $(seq 1 300); do
+  grep -q "hosting the rendezvous store" "$out/host0.log" && break
+  sleep 0.1
+done
+grep -q "hosting the rendezvous store at $addr0:29530" "$out/host0.log" || fail "host 0 does not host the store"
+agent "$h1" > "$out/host1.log" 2>&1 &
+agent1=$!
+for _ in $(seq 1 900); do
+  grep -q "round [0-9]*: node . of 2" "$out/host1.log" && break
+  kill -0 "$agent0" 2>/dev/null || fail "host 0's agent ended before host 1 joined"
+  sleep 0.2
+done
+grep -q "round [0-9]*: node . of 2" "$out/host1.log" || fail "host 1 never joined a round"
+grep -q "connected to the rendezvous store at $addr0:29530" "$out/host1.log" || fail "host 1 is no client"
+before=$(stat -c %y "$run/checkpoint.pt" 2>/dev/null || echo none)
+for _ in $(seq 1 900); do
+  grep -q "of 2: data-parallel" "$out/host0.log" \
+    && [ "$(stat -c %y "$run/checkpoint.pt" 2>/dev/null || echo none)" != "$before" ] && break
+  kill -0 "$agent0" 2>/dev/null || fail "host 0's agent ended before a checkpoint of world size 2"
+  sleep 0.2
+done
+ip -n "$h1" link set "e1-$suffix" down
+echo "cut host 1's link"
+
+status0=0 status1=0
+wait "$agent0" || status0=$?
+wait "$agent1" || status1=$?
+[ "$status0" = 0 ] || fail "host 0's agent exited $status0"
+[ "$status1" != 0 ] || fail "host 1's agent, cut off, exited 0"
+grep -q "sent no heartbeat for 5 s" "$out/host0.log" || fail "host 0 did not name the lost heartbeat"
+grep -q "lost the rendezvous store at $addr0:29530" "$out/host1.log" || fail "host 1's error"
+grep "sent no heartbeat" "$out/host0.log" | head -1
+grep "^error:" "$out/host1.log" | tail -1
+/usr/bin/python3 - "$out/mlruns.db" "$run/run.json" "$run/summary.json" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+run_id = json.load(open(sys.argv[2]))["run_id"]
+runs = db.execute("select run_uuid, status from runs").fetchall()
+assert runs == [(run_id, "FINISHED")], runs
+sizes = [v for (v,) in db.execute(
+    "select value from metrics where run_uuid = ? and key = 'world_size' order by step, timestamp",
+    (run_id,))]
+assert sizes[-2:] == [2, 1], sizes
+summary = json.load(open(sys.argv[3]))
+assert summary["val_accuracy"] > 0.85, summary
+print("two hosts, then one: world sizes", sizes, "val_accuracy", summary["val_accuracy"])
+PY
