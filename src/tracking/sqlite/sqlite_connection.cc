@@ -2,8 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace mlforge::tracking::sqlite_internal {
@@ -197,7 +200,22 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
         " PRAGMA journal_mode = WAL; PRAGMA cache_size = -65536; PRAGMA mmap_size = 268435456;"
         " PRAGMA wal_autocheckpoint = 8000;";
   }
-  MLFORGE_RETURN_IF_ERROR(connection->Exec(pragmas));
+  // A new connection's first statements can meet SQLITE_BUSY without
+  // SQLite asking the busy handler (a lock upgrade that would deadlock
+  // another connection of the same file, e.g. a second store opening while
+  // the first writes): retry them, as the busy timeout promises. They only
+  // set this connection's options, so running them again is harmless.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  for (int attempt = 1;; ++attempt) {
+    core::Status status = connection->Exec(pragmas);
+    if (status.ok()) break;
+    if (status.code() != core::StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(attempt * 5, 50)));
+  }
   for (auto [name, function] : {std::pair{"mlforge_like", &LikeCaseSensitive},
                                 std::pair{"mlforge_ilike", &LikeIgnoreCase}}) {
     code = sqlite3_create_function_v2(db, name, 2,
