@@ -14,40 +14,8 @@ config="$(dirname "$0")/../../examples/mnist/train.yaml"
 rm -rf "$out" && mkdir -p "$out"
 export MLFORGE_HOME="$out/home"
 
-suffix=$$
-h0="mlf-e0-$suffix" h1="mlf-e1-$suffix"
-net="10.78.$((suffix % 250)).0"
-addr0="${net%.0}.1" addr1="${net%.0}.2"
-if ! command -v ip > /dev/null || ! ip netns add "$h0" 2> "$out/netns.err"; then
-  echo "SKIP: cannot create network namespaces here ($(cat "$out/netns.err" 2>/dev/null)); run as root with iproute2"
-  exit 77
-fi
-cleanup() {
-  ip netns pids "$h0" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns pids "$h1" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$h0" 2>/dev/null || true
-  ip netns del "$h1" 2>/dev/null || true
-}
-trap cleanup EXIT
-ip netns add "$h1"
-ip link add "e0-$suffix" type veth peer name "e1-$suffix"
-ip link set "e0-$suffix" netns "$h0"
-ip link set "e1-$suffix" netns "$h1"
-ip -n "$h0" addr add "$addr0/24" dev "e0-$suffix"
-ip -n "$h1" addr add "$addr1/24" dev "e1-$suffix"
-for ns in "$h0" "$h1"; do ip -n "$ns" link set lo up; done
-ip -n "$h0" link set "e0-$suffix" up
-ip -n "$h1" link set "e1-$suffix" up
-ip netns exec "$h1" /usr/bin/python3 -c "
-import socket, sys, time
-for _ in range(50):
-    try:
-        socket.create_connection(('$addr0', 9), timeout=0.2)
-    except ConnectionRefusedError:
-        sys.exit(0)  # the peer host answered (RST): the link is up
-    except OSError:
-        time.sleep(0.1)
-sys.exit('no route from host 1 to host 0')"
+. "$(dirname "$0")/two_hosts.sh"
+make_two_hosts e 10.78 "$out"
 
 fail() { for log in "$out"/*.log; do echo "== $log"; cat "$log"; done; echo "FAIL: $*"; exit 1; }
 run="$out/run"
@@ -82,7 +50,7 @@ for _ in $(seq 1 900); do
   kill -0 "$agent0" 2>/dev/null || fail "host 0's agent ended before a checkpoint of world size 2"
   sleep 0.2
 done
-ip -n "$h1" link set "e1-$suffix" down
+ip -n "$h1" link set "$dev1" down
 echo "cut host 1's link"
 
 status0=0 status1=0

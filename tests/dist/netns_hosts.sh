@@ -16,43 +16,8 @@ config="$(dirname "$0")/../../examples/mnist/train.yaml"
 rm -rf "$out" && mkdir -p "$out"
 export MLFORGE_HOME="$out/home"
 
-suffix=$$
-h0="mlf-h0-$suffix" h1="mlf-h1-$suffix"
-net="10.77.$((suffix % 250)).0"
-addr0="${net%.0}.1" addr1="${net%.0}.2"
-if ! command -v ip > /dev/null || ! ip netns add "$h0" 2> "$out/netns.err"; then
-  echo "SKIP: cannot create network namespaces here ($(cat "$out/netns.err" 2>/dev/null)); run as root with iproute2"
-  exit 77
-fi
-cleanup() {
-  ip netns pids "$h0" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns pids "$h1" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-  ip netns del "$h0" 2>/dev/null || true
-  ip netns del "$h1" 2>/dev/null || true
-}
-trap cleanup EXIT
-ip netns add "$h1"
-ip link add "v0-$suffix" type veth peer name "v1-$suffix"
-ip link set "v0-$suffix" netns "$h0"
-ip link set "v1-$suffix" netns "$h1"
-ip -n "$h0" addr add "$addr0/24" dev "v0-$suffix"
-ip -n "$h1" addr add "$addr1/24" dev "v1-$suffix"
-for ns in "$h0" "$h1"; do
-  ip -n "$ns" link set lo up
-done
-ip -n "$h0" link set "v0-$suffix" up
-ip -n "$h1" link set "v1-$suffix" up
-# The hosts see each other and nothing else.
-ip netns exec "$h1" /usr/bin/python3 -c "
-import socket, sys, time
-for _ in range(50):
-    try:
-        socket.create_connection(('$addr0', 9), timeout=0.2)
-    except ConnectionRefusedError:
-        sys.exit(0)  # the peer host answered (RST): the link is up
-    except OSError:
-        time.sleep(0.1)
-sys.exit('no route from host 1 to host 0')"
+. "$(dirname "$0")/two_hosts.sh"
+make_two_hosts h 10.77 "$out"
 
 port=29511
 # worker CASE RANK [extra flags]: one pod's process, in its host.
@@ -104,7 +69,7 @@ for _ in $(seq 1 600); do
   sleep 0.1
 done
 grep -q " batch " "$out/cut-rank0.log" || { cat "$out"/cut-rank*.log; echo "FAIL: no training step before the cut"; exit 1; }
-ip -n "$h1" link set "v1-$suffix" down
+ip -n "$h1" link set "$dev1" down
 cut_at=$(date +%s)
 s0=0 s1=0
 wait $p0 || s0=$?
