@@ -17,6 +17,7 @@ agent_b=""
 cleanup() { [ -n "$agent_b" ] && kill -KILL $(pgrep -P "$agent_b" 2>/dev/null) "$agent_b" 2>/dev/null || true; }
 trap cleanup EXIT
 fail() { for log in "$out"/*.log; do echo "== $log"; cat "$log"; done; echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/elastic_wait.sh"
 
 agent() {
   exec "$mlforge" train "$config" --nnodes 1:2 --rdzv-endpoint "127.0.0.1:$port" --rdzv-last-call 2 \
@@ -28,30 +29,15 @@ agent() {
 
 agent > "$out/agent_a.log" 2>&1 &
 agent_a=$!
-for _ in $(seq 1 300); do
-  grep -q "hosting the rendezvous store" "$out/agent_a.log" && break
-  sleep 0.1
-done
-grep -q "hosting the rendezvous store" "$out/agent_a.log" || fail "A does not host the store"
+wait_for_line "$out/agent_a.log" "hosting the rendezvous store" "$agent_a" "A does not host the store"
 agent > "$out/agent_b.log" 2>&1 &
 agent_b=$!
 # B joins round 0 (or, if it comes after the last call, is admitted at
 # round 1); wait until both train and the group wrote a checkpoint.
-for _ in $(seq 1 900); do
-  grep -q "round [0-9]*: node . of 2" "$out/agent_b.log" && break
-  kill -0 "$agent_a" 2>/dev/null || fail "agent A ended before B joined"
-  sleep 0.2
-done
-grep -q "round [0-9]*: node . of 2" "$out/agent_b.log" || fail "B never joined a round"
-before=$(stat -c %y "$run/checkpoint.pt" 2>/dev/null || echo none)
-for _ in $(seq 1 900); do
-  grep -q "of 2: data-parallel" "$out/agent_a.log" \
-    && [ "$(stat -c %y "$run/checkpoint.pt" 2>/dev/null || echo none)" != "$before" ] && break
-  kill -0 "$agent_a" 2>/dev/null || fail "agent A ended before a checkpoint of world size 2"
-  sleep 0.2
-done
-[ "$(stat -c %y "$run/checkpoint.pt" 2>/dev/null || echo none)" != "$before" ] \
-  || fail "no checkpoint under world size 2"
+wait_for_line "$out/agent_b.log" "round [0-9]*: node . of 2" "$agent_a" "B never joined a round"
+before=$(checkpoint_stamp "$run")
+wait_for_checkpoint "$run" "$before" "$out/agent_a.log" "of 2: data-parallel" "$agent_a" \
+  "no checkpoint under world size 2"
 worker_b=$(pgrep -P "$agent_b" || true)
 [ -n "$worker_b" ] || fail "B runs no worker"
 kill -STOP "$agent_b" $worker_b

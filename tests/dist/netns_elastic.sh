@@ -18,6 +18,7 @@ export MLFORGE_HOME="$out/home"
 make_two_hosts e 10.78 "$out"
 
 fail() { for log in "$out"/*.log; do echo "== $log"; cat "$log"; done; echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/elastic_wait.sh"
 run="$out/run"
 # agent HOST: one host's agent.
 agent() {
@@ -29,27 +30,15 @@ agent() {
 }
 agent "$h0" > "$out/host0.log" 2>&1 &
 agent0=$!
-for _ in $(seq 1 300); do
-  grep -q "hosting the rendezvous store" "$out/host0.log" && break
-  sleep 0.1
-done
-grep -q "hosting the rendezvous store at $addr0:29530" "$out/host0.log" || fail "host 0 does not host the store"
+wait_for_line "$out/host0.log" "hosting the rendezvous store at $addr0:29530" "$agent0" \
+  "host 0 does not host the store"
 agent "$h1" > "$out/host1.log" 2>&1 &
 agent1=$!
-for _ in $(seq 1 900); do
-  grep -q "round [0-9]*: node . of 2" "$out/host1.log" && break
-  kill -0 "$agent0" 2>/dev/null || fail "host 0's agent ended before host 1 joined"
-  sleep 0.2
-done
-grep -q "round [0-9]*: node . of 2" "$out/host1.log" || fail "host 1 never joined a round"
+wait_for_line "$out/host1.log" "round [0-9]*: node . of 2" "$agent0" "host 1 never joined a round"
 grep -q "connected to the rendezvous store at $addr0:29530" "$out/host1.log" || fail "host 1 is no client"
-before=$(stat -c %y "$run/checkpoint.pt" 2>/dev/null || echo none)
-for _ in $(seq 1 900); do
-  grep -q "of 2: data-parallel" "$out/host0.log" \
-    && [ "$(stat -c %y "$run/checkpoint.pt" 2>/dev/null || echo none)" != "$before" ] && break
-  kill -0 "$agent0" 2>/dev/null || fail "host 0's agent ended before a checkpoint of world size 2"
-  sleep 0.2
-done
+before=$(checkpoint_stamp "$run")
+wait_for_checkpoint "$run" "$before" "$out/host0.log" "of 2: data-parallel" "$agent0" \
+  "no checkpoint under world size 2"
 ip -n "$h1" link set "$dev1" down
 echo "cut host 1's link"
 
